@@ -1,0 +1,5 @@
+"""``python -m dropper`` runs the CLI."""
+
+from dropper.cli import main
+
+main()

@@ -1,0 +1,245 @@
+"""dropper's command line: thin click commands over the library (one per stage).
+
+Every command loads the drop, calls the library function of the same name and reports. Any
+DropperError becomes one line on stderr and its exit code (see dropper.errors); heavy imports
+happen inside commands so that ``dropper --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from dropper import __version__
+from dropper.errors import EXIT_ERROR, EXIT_INTERRUPTED, DropperError
+
+
+class DropperGroup(click.Group):
+    """Maps errors to exit codes in one place: DropperError -> its code, Ctrl-C -> 130."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DropperError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted: finished songs are saved; run the command again to resume",
+                       err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+def drop_argument(command: Callable) -> Callable:
+    return click.argument("drop_dir", metavar="[DROP]", default=".", required=False,
+                          type=click.Path(file_okay=False))(command)
+
+
+def json_option(command: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True,
+                        help="Print one JSON document on stdout instead of text.")(command)
+
+
+def stage_options(command: Callable) -> Callable:
+    """The flags every stage shares: --force, --jobs, --ray-address, --json."""
+    command = json_option(command)
+    command = click.option("--ray-address", default=None, metavar="ADDRESS",
+                           help="Run on this Ray cluster (also DROPPER_RAY_ADDRESS); "
+                                "default: a local process pool.")(command)
+    command = click.option("--jobs", "-j", type=click.IntRange(min=0), default=None,
+                           help="Local worker processes (0 = one per CPU; also DROPPER_JOBS).")(command)
+    command = click.option("--force", is_flag=True,
+                           help="Redo songs that already have an up-to-date result.")(command)
+    return command
+
+
+def open_drop(drop_dir: str):
+    from dropper.workspace import Drop
+
+    return Drop.open(drop_dir)
+
+
+def emit(as_json: bool, document: Any, text: str) -> None:
+    click.echo(json.dumps(document, indent=2) if as_json else text)
+
+
+def run_stage_command(module: str, drop_dir: str, force: bool, jobs: int | None,
+                      ray_address: str | None, as_json: bool) -> None:
+    """Shared body of the stage commands: open, run, report, exit with the stage's code."""
+    import importlib
+
+    from dropper.progress import Progress
+
+    stage = importlib.import_module(f"dropper.stages.{module}")
+    with open_drop(drop_dir) as drop:
+        report = stage.run(drop, force=force, jobs=jobs, ray_address=ray_address,
+                           progress=Progress.for_terminal(json_output=as_json))
+    text = "\n".join([report.summary(), *_failure_lines(report), *report.notes])
+    emit(as_json, report.to_dict(), text)
+    sys.exit(report.exit_code)
+
+
+def _failure_lines(report: Any) -> list[str]:
+    return [f"  failed: {song.name}: {song.reason}" for song in report.songs if song.status == "failed"]
+
+
+@click.group(cls=DropperGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dropper")
+def cli() -> None:
+    """dropper: take an album of AI-generated music from raw model output to a published drop.
+
+    A drop is a folder (drop.toml, songs/, dropper.db, build/, reports/). Each stage turns
+    files in it into more files and records them in dropper.db; a rerun skips finished work.
+
+    \b
+    Start:    dropper init my-drop && cp *.wav my-drop/songs/
+    Build:    dropper build my-drop          (ingest, screen, tempo)
+    Look:     dropper status my-drop
+    Annotate: dropper annotate SONG --drop my-drop --keep --tempo 174
+
+    Exit codes: 0 ok, 1 some songs failed (reasons recorded), 2 bad usage, input or config,
+    3 a gate refused, 130 interrupted.
+    """
+
+
+@cli.command()
+@click.argument("drop_dir", metavar="DROP", type=click.Path(file_okay=False))
+@click.option("--title", default="Untitled Drop", show_default=True, help="Album title.")
+@click.option("--artist", default="Unknown Artist", show_default=True, help="Credited artist.")
+def init(drop_dir: str, title: str, artist: str) -> None:
+    """Create a drop folder with a commented drop.toml and an empty songs/ folder."""
+    from dropper.workspace import init as init_drop
+
+    target = init_drop(drop_dir, title=title, artist=artist)
+    click.echo(f"created {target}; put the songs in {target.parent / 'songs'} and run: dropper build {drop_dir}")
+
+
+@cli.command()
+@drop_argument
+@stage_options
+def ingest(drop_dir: str, force: bool, jobs: int | None, ray_address: str | None, as_json: bool) -> None:
+    """Find the audio in the songs folder, verify each file decodes, record the songs.
+
+    Reads wav, flac, ogg and mp3, and a <name>.json sidecar beside each file (temperature,
+    model, checkpoint, seed). Corrupt, empty or non-audio files are recorded as failed with
+    the reason; identical files are reported once.
+    """
+    run_stage_command("ingest", drop_dir, force, jobs, ray_address, as_json)
+
+
+@cli.command()
+@drop_argument
+@stage_options
+def screen(drop_dir: str, force: bool, jobs: int | None, ray_address: str | None, as_json: bool) -> None:
+    """Measure silence, clipping, loudness (LUFS) and bandwidth; draw each spectrogram.
+
+    Songs are flagged (silent, mostly_silent, long_silence, clipping, muffled) with the
+    thresholds of drop.toml [screen]; nothing is rejected unless screen.auto_reject says so.
+    """
+    run_stage_command("screen", drop_dir, force, jobs, ray_address, as_json)
+
+
+@cli.command()
+@drop_argument
+@stage_options
+def tempo(drop_dir: str, force: bool, jobs: int | None, ray_address: str | None, as_json: bool) -> None:
+    """Estimate each song's tempo (BPM) with a confidence and its octave alternatives.
+
+    0 means no pulse (ambient). A tapped tempo (dropper annotate --tempo) always wins.
+    """
+    run_stage_command("tempo", drop_dir, force, jobs, ray_address, as_json)
+
+
+@cli.command()
+@drop_argument
+@stage_options
+def build(drop_dir: str, force: bool, jobs: int | None, ray_address: str | None, as_json: bool) -> None:
+    """Run every stage in order (ingest, screen, tempo); finished work is not redone."""
+    from dropper import build as build_module
+    from dropper.progress import Progress
+
+    with open_drop(drop_dir) as drop:
+        reports = build_module.run(drop, force=force, jobs=jobs, ray_address=ray_address,
+                                   progress=Progress.for_terminal(json_output=as_json))
+    lines = []
+    for report in reports:
+        lines += [report.summary(), *_failure_lines(report), *(f"  {note}" for note in report.notes)]
+    if all(report.count("done") == 0 and report.count("failed") == 0 for report in reports):
+        lines.append("build: nothing to do — every stage is up to date")
+    emit(as_json, {"stages": [report.to_dict() for report in reports]}, "\n".join(lines))
+    sys.exit(max(report.exit_code for report in reports))
+
+
+@cli.command()
+@drop_argument
+@click.option("--songs", "show_songs", is_flag=True, help="List every song with its figures.")
+@click.option("--failures", "show_failures", is_flag=True, help="List failed files with reasons.")
+@json_option
+def status(drop_dir: str, show_songs: bool, show_failures: bool, as_json: bool) -> None:
+    """Summary of the drop: songs, screened, flagged, kept/rejected/unreviewed, failures."""
+    from dropper import status as status_module
+    from dropper.report_text import status_text
+
+    with open_drop(drop_dir) as drop:
+        current = status_module.collect(drop)
+    if as_json:
+        click.echo(status_module.as_json(current))
+    else:
+        click.echo(status_text(current, songs=show_songs, failures=show_failures))
+
+
+@cli.command()
+@click.argument("song")
+@click.option("--drop", "drop_dir", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="The drop folder.")
+@click.option("--keep", "decision", flag_value="keep", help="Keep the song in the drop.")
+@click.option("--reject", "decision", flag_value="reject", help="Reject the song.")
+@click.option("--reason", help="Why (with --keep or --reject).")
+@click.option("--style", help="The song's style (see metadata vocabulary).")
+@click.option("--tempo", "tempo_bpm", type=float, help="Tapped tempo in BPM (0 = no pulse).")
+@click.option("--tag", "tags", multiple=True, help="Add a distinction, e.g. 'breakdown in 6/8'.")
+@click.option("--untag", "untags", multiple=True, help="Remove a distinction.")
+@click.option("--notes", help="Free-text notes (replaces earlier notes).")
+@click.option("--title", help="A title override that `dropper title` will never replace.")
+@click.option("--undo", is_flag=True, help="Undo the song's last annotation.")
+@click.option("--author", default=None, help="Who decides (default: your user name).")
+@json_option
+def annotate(song: str, drop_dir: str, decision: str | None, reason: str | None, style: str | None,
+             tempo_bpm: float | None, tags: tuple[str, ...], untags: tuple[str, ...],
+             notes: str | None, title: str | None, undo: bool, author: str | None,
+             as_json: bool) -> None:
+    """Record a human annotation for SONG (name, id or hash prefix); no stage overwrites it."""
+    from dropper import annotations
+
+    author = author or os.environ.get("DROPPER_AUTHOR") or getpass.getuser()
+    with open_drop(drop_dir) as drop:
+        target = drop.find_song(song)
+        if undo:
+            undone = annotations.undo_last(drop, target, author=author)
+            click.echo(f"{target.name}: undid the last {undone} annotation" if undone
+                       else f"{target.name}: nothing to undo", err=as_json)
+        annotations.apply_edits(drop, target, author=author, decision=decision, reason=reason,
+                                style=style, tempo_bpm=tempo_bpm, add_tags=tags, remove_tags=untags,
+                                notes=notes, title=title)
+        note = annotations.current(drop).get(target.id, annotations.Annotation())
+    emit(as_json, {"song": target.name, **note.to_dict()},
+         f"{target.name}: " + ", ".join(f"{key}={value}" for key, value in note.to_dict().items()
+                                        if value not in (None, [], ())))
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        cli.main(prog_name="dropper", standalone_mode=True)
+    except BrokenPipeError:  # `dropper status | head`
+        sys.stderr.close()
+        sys.exit(EXIT_ERROR)
+
+
+if __name__ == "__main__":
+    main()
