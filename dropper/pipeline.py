@@ -98,8 +98,7 @@ def params_hash(stage: str, version: int, params: dict[str, Any]) -> str:
 def run_stage(drop: Drop, *, stage: str, version: int, params: dict[str, Any],
               tasks: Sequence[Task], work: Callable[[Task], Outcome], force: bool = False,
               jobs: int | None = None, ray_address: str | None = None,
-              progress: Progress | None = None,
-              on_result: Callable[[Task, Outcome], None] | None = None) -> StageReport:
+              progress: Progress | None = None) -> StageReport:
     """Run ``work`` over the tasks that have no up-to-date result; record every outcome."""
     key = params_hash(stage, version, params)
     report = StageReport(stage=stage, params_hash=key)
@@ -120,9 +119,8 @@ def run_stage(drop: Drop, *, stage: str, version: int, params: dict[str, Any],
         with progress.task(stage, total=len(todo)) as advance:
             for index, outcome in parallel_map(_guarded(work), todo, jobs=jobs, ray_address=address):
                 task = todo[index]
+                outcome = _relative_files(drop, outcome)
                 _record(drop, task, stage, key, outcome, report.run_id)
-                if on_result is not None and outcome.ok:
-                    on_result(task, outcome)
                 report.songs.append(SongOutcome(task.name, task.sha256,
                                                 "done" if outcome.ok else "failed",
                                                 outcome.reason, outcome.result))
@@ -153,6 +151,15 @@ class _guarded:
             return Outcome(ok=False, final=False,
                            reason=f"internal error: {type(exc).__name__}: {exc} "
                                   f"({where.filename.rsplit('/', 1)[-1]}:{where.lineno})")
+
+
+def _relative_files(drop: Drop, outcome: Outcome) -> Outcome:
+    """Record output paths relative to the drop folder, so the folder can move."""
+    files = outcome.result.get("files")
+    if not files:
+        return outcome
+    result = {**outcome.result, "files": {role: drop.relative(path) for role, path in files.items()}}
+    return Outcome(ok=outcome.ok, result=result, reason=outcome.reason, final=outcome.final)
 
 
 def _cached(drop: Drop, task: Task, stage: str, key: str) -> SongOutcome | None:

@@ -20,13 +20,14 @@ def _render(*tables: Table | str) -> str:
 
 def status_text(status: DropStatus, *, songs: bool = False, failures: bool = False) -> str:
     """The summary table, optionally followed by the song list and the failures."""
-    summary = Table(title=f"drop {status.drop}", show_header=False)
+    summary = Table(show_header=False)
     for label, value in (("songs", status.songs), ("screened", status.screened),
                          ("flagged", status.flagged), ("tempo estimated", status.tempo_estimated),
                          ("kept", status.kept), ("rejected", status.rejected),
-                         ("unreviewed", status.unreviewed), ("failed files", len(status.failures))):
+                         ("unreviewed", status.unreviewed), ("in the drop", status.in_drop),
+                         ("failed files", len(status.failures))):
         summary.add_row(label, str(value))
-    parts: list[Table | str] = [summary]
+    parts: list[Table | str] = [f"drop: {status.drop}", summary]
     if songs:
         parts.append(_song_table(status))
     if failures or (status.failures and not songs):

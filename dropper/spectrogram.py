@@ -50,6 +50,11 @@ def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
     return 700.0 * (10.0 ** (mel / 2595.0) - 1.0)
 
 
+def _band_edges_mel(sr: int, n_mels: int, low_hz: float) -> np.ndarray:
+    """``n_mels + 2`` equally spaced mel points: band i spans points i..i+2, centred on i+1."""
+    return np.linspace(_hz_to_mel(min(low_hz, sr / 4)), _hz_to_mel(sr / 2), n_mels + 2)
+
+
 def mel_filterbank(sr: int, n_fft: int, n_mels: int, *, low_hz: float = LOW_HZ) -> np.ndarray:
     """Triangular mel filters from ``low_hz`` to Nyquist, each averaging the power it covers.
 
@@ -64,8 +69,7 @@ def mel_filterbank(sr: int, n_fft: int, n_mels: int, *, low_hz: float = LOW_HZ) 
         Shape ``(n_mels, n_fft // 2 + 1)``, float32.
     """
     bin_hz = np.arange(n_fft // 2 + 1) * sr / n_fft
-    centres_mel = np.linspace(_hz_to_mel(min(low_hz, sr / 4)), _hz_to_mel(sr / 2), n_mels + 2)
-    edges_hz = _mel_to_hz(centres_mel)
+    edges_hz = _mel_to_hz(_band_edges_mel(sr, n_mels, low_hz))
     centre_hz = edges_hz[1:-1, None]
     lower_hz = np.maximum(centre_hz - edges_hz[:-2, None], sr / n_fft)
     upper_hz = np.maximum(edges_hz[2:, None] - centre_hz, sr / n_fft)
@@ -73,6 +77,13 @@ def mel_filterbank(sr: int, n_fft: int, n_mels: int, *, low_hz: float = LOW_HZ) 
     falling = ((centre_hz + upper_hz) - bin_hz) / upper_hz
     weights = np.clip(np.minimum(rising, falling), 0.0, None)
     return (weights / weights.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def row_of_hz(freq_hz: float, sr: int, *, height: int, low_hz: float = LOW_HZ) -> int:
+    """Image row (0 = top) whose mel band is centred nearest ``freq_hz``: for axis labels."""
+    centres_mel = _band_edges_mel(sr, height, low_hz)[1:-1]
+    band = int(np.argmin(np.abs(centres_mel - _hz_to_mel(freq_hz))))
+    return height - 1 - band
 
 
 def column_power(

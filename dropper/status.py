@@ -33,13 +33,14 @@ class DropStatus:
     kept: int = 0
     rejected: int = 0
     unreviewed: int = 0
+    in_drop: int = 0  # the songs later stages work on: kept (+ unreviewed if curate.keep_unreviewed)
     failures: list[Failure] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"drop": self.drop, "songs": self.songs, "screened": self.screened,
                 "flagged": self.flagged, "tempo_estimated": self.tempo_estimated,
-                "kept": self.kept, "rejected": self.rejected, "unreviewed": self.unreviewed,
+                "kept": self.kept, "rejected": self.rejected, "unreviewed": self.unreviewed, "in_drop": self.in_drop,
                 "failures": [failure.to_dict() for failure in self.failures], "song_rows": self.rows}
 
 
@@ -66,6 +67,7 @@ def collect(drop: Drop) -> DropStatus:
             "tempo_estimate_bpm": (tempo or {}).get("tempo_bpm"), "tempo_tapped_bpm": note.tempo_bpm,
             "decision": decision, "reason": note.reason, "style": note.style,
             "distinctions": list(note.distinctions)})
+    status.in_drop = len(drop.songs("kept"))
     status.failures = _failures(drop)
     return status
 

@@ -96,3 +96,34 @@ def run_cli(*args: str, env: dict[str, str] | None = None, check: bool = False,
         raise AssertionError(f"dropper {' '.join(args)} exited {result.returncode}:\n"
                              f"{result.stdout}\n{result.stderr}")
     return result
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> str:
+    """A real local Ray head on loopback; yields its address and stops it afterwards.
+
+    Ray maps 127.0.0.1 to the machine's outward address, so the head binds 127.0.0.2, another
+    loopback address, to keep all of its traffic on this machine.
+    """
+    ray = Path(sys.executable).parent / "ray"
+    if not ray.exists():
+        pytest.skip("Ray is not installed (pip install 'dropper[ray]')")
+    host = "127.0.0.2"
+    port = free_port(host)
+    start = subprocess.run([str(ray), "start", "--head", f"--node-ip-address={host}", f"--port={port}",
+                            "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"],
+                           capture_output=True, text=True, timeout=180)
+    if start.returncode != 0:
+        raise AssertionError(f"ray start failed:\n{start.stdout}\n{start.stderr}")
+    try:
+        yield f"{host}:{port}"
+    finally:
+        subprocess.run([str(ray), "stop", "--force"], capture_output=True, timeout=120)

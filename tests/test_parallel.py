@@ -1,0 +1,57 @@
+"""parallel_map: a local process pool by default, a real Ray cluster when given an address."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from dropper.errors import NodeUnreachable
+from dropper.parallel import parallel_map
+from tests.conftest import run_cli
+
+
+def square_with_pid(value: int) -> tuple[int, int]:
+    return value * value, os.getpid()
+
+
+def test_pool_returns_every_result_once_from_worker_processes():
+    results = dict(parallel_map(square_with_pid, list(range(20)), jobs=2))
+    assert sorted(results) == list(range(20))
+    assert all(results[index][0] == index * index for index in results)
+    assert os.getpid() not in {pid for _, pid in results.values()}
+
+
+def test_one_job_runs_in_this_process():
+    results = dict(parallel_map(square_with_pid, [3, 4], jobs=1))
+    assert results == {0: (9, os.getpid()), 1: (16, os.getpid())}
+
+
+def test_no_items_no_work():
+    assert list(parallel_map(square_with_pid, [], jobs=2)) == []
+
+
+def test_missing_ray_gives_a_clear_error(monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_ray(name, *args, **kwargs):
+        if name == "ray":
+            raise ImportError("no ray")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    with pytest.raises(NodeUnreachable, match="Ray is not installed"):
+        list(parallel_map(square_with_pid, [1], ray_address="127.0.0.2:1"))
+
+
+@pytest.mark.slow
+def test_stages_run_on_a_local_ray_cluster(small_drop, ray_cluster):
+    result = run_cli("build", str(small_drop), "--json", env={"DROPPER_RAY_ADDRESS": ray_cluster})
+    assert result.returncode == 0, result.stderr
+    stages = {report["stage"]: report for report in json.loads(result.stdout)["stages"]}
+    assert stages["ingest"]["done"] == 4
+    assert stages["screen"]["done"] == 4 and stages["tempo"]["done"] >= 3
+    assert list((small_drop / "build" / "spectrograms").glob("*.png"))
