@@ -80,6 +80,25 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         sha256 TEXT NOT NULL
     ) STRICT;
     """),
+    ("clearance waivers and reference tracks", """
+    -- A person's recorded decision to publish a song despite a clearance flag.
+    CREATE TABLE waivers (
+        id INTEGER PRIMARY KEY,
+        song_id INTEGER NOT NULL REFERENCES songs(id),
+        reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+        author TEXT NOT NULL,
+        at TEXT NOT NULL,
+        revoked_at TEXT
+    ) STRICT;
+    -- Where each reference (training catalog) track's audio is, for report excerpts.
+    CREATE TABLE reference_tracks (
+        sha256 TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        path TEXT NOT NULL,
+        duration_s REAL NOT NULL,
+        added_at TEXT NOT NULL
+    ) STRICT;
+    """),
 )
 
 

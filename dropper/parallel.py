@@ -61,6 +61,10 @@ def _pool_map(fn: Callable[[T], R], items: Sequence[T], jobs: int) -> Iterator[t
         executor.shutdown(wait=True, cancel_futures=True)
 
 
+def _apply(fn: Callable[[T], R], item: T) -> R:
+    return fn(item)
+
+
 def _ray_map(fn: Callable[[T], R], items: Sequence[T], address: str) -> Iterator[tuple[int, R]]:
     try:
         import ray
@@ -74,8 +78,10 @@ def _ray_map(fn: Callable[[T], R], items: Sequence[T], address: str) -> Iterator
         except (ConnectionError, RuntimeError, ValueError) as exc:
             first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise NodeUnreachable(f"Ray cluster at {address!r} did not answer: {first_line}") from None
-    remote = ray.remote(fn)
-    refs: dict[Any, int] = {remote.remote(item): index for index, item in enumerate(items)}
+    # ray.remote takes functions only; fn may be any picklable callable, so pass it along.
+    remote = ray.remote(_apply)
+    fn_ref = ray.put(fn)
+    refs: dict[Any, int] = {remote.remote(fn_ref, item): index for index, item in enumerate(items)}
     try:
         while refs:
             ready, _ = ray.wait(list(refs), num_returns=1)

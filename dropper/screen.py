@@ -44,7 +44,7 @@ class ScreenThresholds:
     flag_silence_ratio : float
         Share 0-1. Flag ``mostly_silent`` when ``silence_ratio`` is above this.
     flag_longest_silence_s : float
-        Seconds. Flag ``long_silence`` when the longest silence lasts this long or longer.
+        Seconds. Flag ``long_silence`` when the longest silence lasts longer than this.
     flag_clipping_ratio : float
         Share 0-1. Flag ``clipping`` when ``clipping_ratio`` is above this.
     flag_bandwidth_below_hz : float
@@ -74,9 +74,11 @@ class ScreenThresholds:
         for name in ("flag_silence_ratio", "flag_clipping_ratio"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"screen.{name} must be in [0, 1], not {getattr(self, name)}")
-        for name in ("bandwidth_db", "flag_longest_silence_s", "flag_bandwidth_below_hz"):
-            if not getattr(self, name) > 0.0:
-                raise ConfigError(f"screen.{name} must be positive, not {getattr(self, name)}")
+        if not self.bandwidth_db > 0.0:
+            raise ConfigError(f"screen.bandwidth_db must be positive, not {self.bandwidth_db}")
+        for name in ("flag_longest_silence_s", "flag_bandwidth_below_hz"):
+            if not getattr(self, name) >= 0.0:
+                raise ConfigError(f"screen.{name} must be 0 or more, not {getattr(self, name)}")
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,9 @@ def analyse(
     )
 
 
-def flags(metrics: ScreenMetrics, thresholds: ScreenThresholds = ScreenThresholds()) -> tuple[str, ...]:
+def flags(
+    metrics: ScreenMetrics, thresholds: ScreenThresholds = ScreenThresholds()
+) -> tuple[str, ...]:
     """Names (from ``FLAGS``, in that order) of the problems a curator should listen for.
 
     ``muffled`` is not raised for a ``silent`` song: silence has no bandwidth to judge. A clip
@@ -203,7 +207,7 @@ def flags(metrics: ScreenMetrics, thresholds: ScreenThresholds = ScreenThreshold
         raised.add("silent")
     if metrics.silence_ratio > thresholds.flag_silence_ratio:
         raised.add("mostly_silent")
-    if metrics.longest_silence_s >= thresholds.flag_longest_silence_s:
+    if metrics.longest_silence_s > thresholds.flag_longest_silence_s:
         raised.add("long_silence")
     if metrics.clipping_ratio > thresholds.flag_clipping_ratio:
         raised.add("clipping")
@@ -257,7 +261,9 @@ def spectral_frame_length(sr: int) -> int:
     return int(2 ** round(math.log2(max(sr * FRAME_S, 16))))
 
 
-def _spectral_statistics(x: np.ndarray, sr: int, thresholds: ScreenThresholds) -> tuple[float, float]:
+def _spectral_statistics(
+    x: np.ndarray, sr: int, thresholds: ScreenThresholds
+) -> tuple[float, float]:
     """Median 99 % roll-off and effective bandwidth in Hz, over non-silent frames."""
     n_fft = spectral_frame_length(sr)
     hop = n_fft // 2

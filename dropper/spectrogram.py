@@ -86,23 +86,26 @@ def row_of_hz(freq_hz: float, sr: int, *, height: int, low_hz: float = LOW_HZ) -
     return height - 1 - band
 
 
-def column_power(
-    mono: np.ndarray, sr: int, *, width: int, n_fft: int, hop: int
-) -> np.ndarray:
-    """Mean FFT power of each of ``width`` time columns, scaled so a full-scale sine is 1.
+def column_power(x: np.ndarray, *, width: int, n_fft: int, hop: int) -> np.ndarray:
+    """Mean FFT power of the mono mix in each of ``width`` time columns (full-scale sine: 1).
 
-    The STFT runs in batches of frames that are summed into their columns at once, so memory
-    is ``width x bins`` however long the song is. Columns that no frame reaches (a clip
-    shorter than ``width`` hops) repeat the column before them.
+    The mix and the STFT run in batches of frames that are summed into their columns at
+    once, so memory is ``width x bins`` however long the song is. Columns that no frame
+    reaches (a clip shorter than ``width`` hops) repeat the column before them.
+
+    Parameters
+    ----------
+    x : np.ndarray
+        Audio as ``(channels, samples)``.
 
     Returns
     -------
     np.ndarray
         Shape ``(width, n_fft // 2 + 1)``, float64.
     """
-    if mono.size < n_fft:
-        mono = np.pad(mono, (0, n_fft - mono.size))
-    n_frames = 1 + (mono.size - n_fft) // hop
+    if x.shape[1] < n_fft:
+        x = np.pad(x, ((0, 0), (0, n_fft - x.shape[1])))
+    n_frames = 1 + (x.shape[1] - n_fft) // hop
     window = np.hanning(n_fft + 1)[:-1].astype(np.float32)
     sine_scale = 1.0 / (window.sum() / 2.0) ** 2
     sums = np.zeros((width, n_fft // 2 + 1))
@@ -110,7 +113,7 @@ def column_power(
     frame_columns = np.arange(n_frames) * width // n_frames  # non-decreasing
     for first in range(0, n_frames, _CHUNK_FRAMES):
         last = min(first + _CHUNK_FRAMES, n_frames)
-        piece = mono[first * hop : (last - 1) * hop + n_fft]
+        piece = x[:, first * hop : (last - 1) * hop + n_fft].mean(axis=0, dtype=np.float32)
         frames = np.lib.stride_tricks.sliding_window_view(piece, n_fft)[::hop]
         spectrum = np.fft.rfft(frames * window, axis=-1)
         power = spectrum.real**2 + spectrum.imag**2
@@ -130,6 +133,7 @@ def render_spectrogram(
     height: int = 256,
     floor_db: float = -100.0,
     ceiling_db: float = -20.0,
+    n_colours: int = 64,
 ) -> np.ndarray:
     """Render the whole song as a mel spectrogram image on a fixed dB scale.
 
@@ -147,6 +151,9 @@ def render_spectrogram(
         dB range of the colormap, relative to a full-scale sine in one FFT bin (dBFS per bin,
         ~21.5 Hz). Fixed, not relative to the song: quiet songs look dark, loud ones bright.
         The defaults put a mastered song's bass near the top and its air band mid-scale.
+    n_colours : int
+        Steps of the colormap, 2-256. 64 steps (1.25 dB each) look continuous and make the
+        PNG about 40 % smaller than 256.
 
     Returns
     -------
@@ -160,23 +167,22 @@ def render_spectrogram(
     >>> image.shape, image.dtype, int(image.max())
     ((32, 64, 3), dtype('uint8'), 4)
     """
-    if width < 1 or height < 1 or not ceiling_db > floor_db:
+    if width < 1 or height < 1 or not ceiling_db > floor_db or not 2 <= n_colours <= 256:
         raise ValueError(
-            f"need width, height >= 1 and ceiling_db > floor_db, got {width}x{height}, "
-            f"{floor_db}..{ceiling_db} dB"
+            f"need width, height >= 1, ceiling_db > floor_db and 2 <= n_colours <= 256, "
+            f"got {width}x{height}, {floor_db}..{ceiling_db} dB, {n_colours} colours"
         )
     x = as_channels(y, sr)
-    mono = x[0] if x.shape[0] == 1 else x.mean(axis=0, dtype=np.float32)
     n_fft = int(2 ** round(math.log2(max(sr * FRAME_S, 16))))
     # Short clips get finer hops so each column has its own frame; long ones overlap by half.
-    hop = int(np.clip(mono.size // width, max(1, n_fft // 8), n_fft // 2))
-    power = column_power(mono, sr, width=width, n_fft=n_fft, hop=hop)
+    hop = int(np.clip(x.shape[1] // width, max(1, n_fft // 8), n_fft // 2))
+    power = column_power(x, width=width, n_fft=n_fft, hop=hop)
     bands = power @ mel_filterbank(sr, n_fft, height).T.astype(np.float64)  # (width, height)
     with np.errstate(divide="ignore"):
         level_db = 10.0 * np.log10(bands)
     scaled = np.clip((level_db - floor_db) / (ceiling_db - floor_db), 0.0, 1.0)
-    indices = np.round(scaled.T[::-1] * 255).astype(np.uint8)  # low frequencies at the bottom
-    return colormap_lut()[indices]
+    indices = np.round(scaled.T[::-1] * (n_colours - 1)).astype(np.uint8)  # bass at the bottom
+    return colormap_lut(n_colours)[indices]
 
 
 def png_bytes(image: np.ndarray) -> bytes:

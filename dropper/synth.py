@@ -15,9 +15,11 @@ so :func:`reference_tempo` returns it unchanged; the patterns are written around
 ``blast``       traditional blast beat: kick + cymbal on every beat, snare on every off-beat
                 eighth, so the kit alternates kick/snare twice per beat. The tapped beat is the
                 kick/cymbal pulse (one kick-snare pair per beat), not the pair-of-pairs.
-``halftime``    breakdown: snare only on beat 3, china on every quarter, syncopated kick in
-                unison with chugging guitar. The tapped tempo is the *underlying* quarter note
-                (what the china and the chugs keep), not the half-time feel of the snare.
+``halftime``    breakdown in half-time feel: over an underlying 4/4 at 2x ``bpm`` the china
+                keeps the underlying quarters, kick and guitar chug a syncopated 16th figure,
+                and the snare lands once per bar (underlying beat 3). ``bpm`` is the half-time
+                feel a fan headbangs to (snare as backbeat on every second tapped beat), i.e.
+                half the underlying tempo.
 ``six_eight``   6/8: two dotted-quarter beats per bar, eighth hats in threes, kick on the first
                 and snare on the second dotted quarter. ``bpm`` is the dotted-quarter pulse a
                 metal fan sways to (the eighth-note rate is 3x ``bpm``; the "quarter" 1.5x
@@ -50,7 +52,7 @@ _GROOVES: dict[str, tuple[int, int, dict[str, tuple[int, ...]]]] = {
     "punk": (2, 4, {"kick": (0, 3, 4), "snare": (2, 6), "ride": tuple(range(8))}),
     "dbeat": (2, 4, {"kick": (0, 1, 4, 5), "snare": (2, 6), "ride": (0, 2, 4, 6)}),
     "blast": (2, 4, {"kick": (0, 2, 4, 6), "snare": (1, 3, 5, 7), "ride": (0, 2, 4, 6)}),
-    "halftime": (4, 4, {"kick": (0, 3, 6, 11, 14), "snare": (8,), "china": (0, 4, 8, 12)}),
+    "halftime": (8, 2, {"kick": (0, 3, 6, 11, 14), "snare": (8,), "china": (0, 4, 8, 12)}),
     "six_eight": (3, 2, {"kick": (0,), "snare": (3,), "hat": tuple(range(6))}),
     "five_four": (2, 5, {"kick": (0, 4, 8), "snare": (2, 6), "hat": tuple(range(10))}),
     "swing": (3, 4, {"kick": (0, 6), "snare": (3, 9), "ride": (0, 2, 3, 5, 6, 8, 9, 11)}),
@@ -88,6 +90,11 @@ def make_silence(*, seconds: float, sr: int = SR, noise_db: float = -90.0, seed:
     return (rng.standard_normal(n) * 10.0 ** (noise_db / 20.0)).astype(np.float32)
 
 
+def _wn(hz: float, sr: int) -> float:
+    """A filter corner as a fraction of Nyquist, kept below it for low sample rates."""
+    return min(hz, 0.45 * sr) / (sr / 2)
+
+
 def _decay(n: int, sr: int, tau_s: float) -> np.ndarray:
     return np.exp(-np.arange(n) / (sr * tau_s))
 
@@ -95,9 +102,9 @@ def _decay(n: int, sr: int, tau_s: float) -> np.ndarray:
 def _drum_kit(rng: np.random.Generator, sr: int) -> dict[str, list[np.ndarray]]:
     """Three slightly different one-shots per instrument, so repeated hits are not identical."""
     kit: dict[str, list[np.ndarray]] = {k: [] for k in _VELOCITY}
-    hp_hat = signal.butter(4, 7000 / (sr / 2), "high", output="sos")
-    hp_cym = signal.butter(2, 3500 / (sr / 2), "high", output="sos")
-    bp_snare = signal.butter(2, [1200 / (sr / 2), 7500 / (sr / 2)], "band", output="sos")
+    hp_hat = signal.butter(4, _wn(7000, sr), "high", output="sos")
+    hp_cym = signal.butter(2, _wn(3500, sr), "high", output="sos")
+    bp_snare = signal.butter(2, [_wn(1200, sr), _wn(7500, sr)], "band", output="sos")
     kick_hz, snare_hz, tom_hz = rng.uniform(48, 62), rng.uniform(170, 220), rng.uniform(90, 130)
     for _ in range(3):
         t = np.arange(int(0.35 * sr)) / sr
@@ -142,7 +149,7 @@ def _hits(pattern: str, bpm: float, n_bars: int, rng: np.random.Generator) -> li
                 out.append((t0 + s * step_s, inst, _VELOCITY[inst] * accent))
         if fill:  # a snare/tom roll on the grid of the last beat, getting louder
             for i, s in enumerate(sorted(fill_steps)):
-                out.append((t0 + s * step_s, "tom" if i % 2 else "snare", 0.6 + 0.1 * i))
+                out.append((t0 + s * step_s, "tom" if i % 2 else "snare", min(1.0, 0.6 + 0.1 * i)))
         if bar % 4 == 0 or rng.random() < 0.15:
             out.append((t0, "crash", 0.6))
     return out
@@ -155,8 +162,8 @@ def _render_drums(pattern: str, bpm: float, n: int, sr: int, rng: np.random.Gene
     out = np.zeros(n + 3 * sr)
     for t, inst, vel in _hits(pattern, bpm, n_bars, rng):
         # A drummer is a few ms early or late and never hits twice at the same strength.
-        start = int(round((t + rng.normal(0.0, 0.004)) * sr))
-        if 0 <= start < n:
+        start = max(0, int(round((t + rng.normal(0.0, 0.004)) * sr)))
+        if start < n:
             shot = kit[inst][rng.integers(len(kit[inst]))]
             out[start:start + shot.size] += shot * vel * rng.uniform(0.85, 1.0)
     return out[:n]
@@ -192,8 +199,8 @@ def _render_guitar(pattern: str, bpm: float, n: int, sr: int, rng: np.random.Gen
     phase = np.cumsum(f0) / sr
     saw = sum(2 * ((phase * r * (1 + d)) % 1.0) - 1 for r, d in ((1, 0), (1.4983, 0.001), (2, -0.002)))
     dist = np.tanh(6.0 * saw * (0.3 + 0.7 * env)) * np.maximum(env, 0.15 * ~muted)
-    bright = signal.sosfilt(signal.butter(2, 4000 / (sr / 2), output="sos"), dist)
-    dark = signal.sosfilt(signal.butter(2, 900 / (sr / 2), output="sos"), dist)
+    bright = signal.sosfilt(signal.butter(2, _wn(4000, sr), output="sos"), dist)
+    dark = signal.sosfilt(signal.butter(2, _wn(900, sr), output="sos"), dist)
     guitar = np.where(muted, dark * 1.5, bright)
     bass = np.tanh(2.0 * np.sin(2 * np.pi * phase / 2)) * np.maximum(env, 0.3)
     return 0.5 * guitar + 0.35 * bass
@@ -218,7 +225,7 @@ def _render_ambient(n: int, sr: int, rng: np.random.Generator) -> np.ndarray:
     pads += 0.3 * np.sin(2 * np.pi * root / 2 * t) * (0.7 + 0.3 * np.sin(2 * np.pi * t / rng.uniform(17, 29)))
     full_t = np.arange(n) / sr
     out = np.interp(full_t, t, pads)
-    noise = signal.sosfilt(signal.butter(2, [300 / (sr / 2), 3000 / (sr / 2)], "band", output="sos"),
+    noise = signal.sosfilt(signal.butter(2, [_wn(300, sr), _wn(3000, sr)], "band", output="sos"),
                            rng.standard_normal(n))
     swell = np.clip(np.sin(2 * np.pi * full_t / rng.uniform(9, 15) + rng.uniform(0, 6.3)), 0, None) ** 2
     return out + 0.3 * noise * swell

@@ -35,8 +35,8 @@ def test_decisions_tags_and_undo(small_drop, open_drop):
 
 
 def test_auto_reject_rule_applies_only_until_a_human_decides(small_drop):
-    toml = (small_drop / "drop.toml").read_text().replace("auto_reject = []", 'auto_reject = ["silent"]')
-    (small_drop / "drop.toml").write_text(toml)
+    with open(small_drop / "drop.toml", "a") as settings:
+        settings.write('[screen]\nauto_reject = ["silent"]\n')
     run_cli("build", str(small_drop), check=True)
     status = json.loads(run_cli("status", str(small_drop), "--json", check=True).stdout)
     hush = next(row for row in status["song_rows"] if row["name"] == "hush")

@@ -103,11 +103,14 @@ def test_song_lowpassed_at_4_khz_is_still_muffled_at_22050_hz():
     assert "muffled" in flags(metrics)
 
 
-def test_quiet_dither_above_a_brickwall_is_not_bandwidth():
-    song = brickwall_lowpass(distorted_guitar_song(), SR, 4000) * 0.05  # a quiet song...
-    dither = np.random.default_rng(5).triangular(-1, 0, 1, song.shape) / 32768  # ...in 16 bits
+def test_16_bit_dither_above_a_quiet_brickwall_is_not_bandwidth():
+    song = brickwall_lowpass(noise(SR, 5, level=1.0), SR, 4000)
+    song *= 10 ** (-50 / 20) / np.sqrt(np.mean(song**2))  # RMS -50 dBFS: quiet, not silent
+    dither = np.random.default_rng(5).triangular(-1, 0, 1, song.shape) / 32768
     metrics = analyse((song + dither).astype(np.float32), SR)
+    # 60 dB below this song's spectrum lies under the dither: only the floor keeps it out.
     assert metrics.bandwidth_hz < 4500
+    assert flags(metrics) == ("muffled",)
 
 
 def test_rolloff_of_a_sine_is_its_frequency():
@@ -237,8 +240,14 @@ def test_flags_follow_the_drops_thresholds():
 
 def test_flags_are_named_in_a_fixed_order():
     metrics = ScreenMetrics(
-        duration_s=60.0, silence_ratio=0.9, longest_silence_s=50.0, clipping_ratio=0.1,
-        peak_dbfs=0.0, loudness_lufs=-80.0, rolloff_hz=1000.0, bandwidth_hz=2000.0,
+        duration_s=60.0,
+        silence_ratio=0.9,
+        longest_silence_s=50.0,
+        clipping_ratio=0.1,
+        peak_dbfs=0.0,
+        loudness_lufs=-80.0,
+        rolloff_hz=1000.0,
+        bandwidth_hz=2000.0,
     )
     assert flags(metrics) == ("silent", "mostly_silent", "long_silence", "clipping")
     assert set(flags(metrics)) <= set(FLAGS)
@@ -246,7 +255,12 @@ def test_flags_are_named_in_a_fixed_order():
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("clip_level", 1.5), ("flag_silence_ratio", -0.1), ("bandwidth_db", 0.0)],
+    [
+        ("clip_level", 1.5),
+        ("flag_silence_ratio", -0.1),
+        ("bandwidth_db", 0.0),
+        ("flag_longest_silence_s", -1.0),
+    ],
 )
 def test_impossible_thresholds_raise_config_error_naming_the_key(field, value):
     with pytest.raises(ConfigError, match=field):

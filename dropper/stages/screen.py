@@ -41,7 +41,7 @@ def screen_song(task: Task) -> Outcome:
     thresholds = ScreenThresholds(**task.params["thresholds"])
     y, sr = audio.load(task.source)
     metrics = analyse(y, sr, thresholds)
-    image = render_spectrogram(y.mean(axis=0), sr, width=task.params["width"],
+    image = render_spectrogram(y, sr, width=task.params["width"],
                                height=task.params["height"])
     write_bytes(task.outputs["spectrogram"], png_bytes(image))
     return Outcome(ok=True, result={"metrics": metrics.to_dict(),

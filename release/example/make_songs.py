@@ -29,7 +29,7 @@ SONGS = (
     ("archetypal-angst", "punk", 176, 30, True, 1.02, 2, "wav"),
     ("bootleg-abasement", "dbeat", 160, 35, True, 1.01, 3, "flac"),
     ("fraudulent-fury", "blast", 210, 25, True, 1.02, 4, "wav"),
-    ("sham-sorrow", "halftime", 140, 45, True, 0.99, 5, "wav"),
+    ("sham-sorrow", "halftime", 75, 45, True, 0.99, 5, "wav"),
     ("phony-fear", "six_eight", 100, 40, True, 0.98, 6, "ogg"),
     ("counterfeit-calm", "five_four", 132, 35, False, 1.00, 7, "wav"),
     ("deceptive-dread", "swing", 150, 30, True, 0.99, 8, "mp3"),
