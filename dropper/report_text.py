@@ -41,7 +41,7 @@ def _song_table(status: DropStatus) -> Table:
         table.add_column(column)
     for row in status.rows:
         tapped, estimate = row["tempo_tapped_bpm"], row["tempo_estimate_bpm"]
-        tempo = f"{tapped:g} (tapped)" if tapped is not None else ("" if estimate is None else f"{estimate:.1f}")
+        tempo = f"{tapped:g} (tapped)" if tapped is not None else _tempo(estimate)
         table.add_row(row["name"], f"{row['duration_s']:.1f}", _fmt(row["temperature"]),
                       _fmt(row["loudness_lufs"], "{:.1f}"), ", ".join(row["flags"]), tempo,
                       row["decision"], row["style"] or "", ", ".join(row["distinctions"]))
@@ -55,6 +55,12 @@ def _failure_table(status: DropStatus) -> Table:
     for failure in status.failures:
         table.add_row(failure.stage, failure.source, failure.reason)
     return table
+
+
+def _tempo(estimate_bpm: float | None) -> str:
+    if estimate_bpm is None:
+        return ""
+    return "0 (no pulse)" if estimate_bpm == 0 else f"{estimate_bpm:.1f}"
 
 
 def _fmt(value: float | None, pattern: str = "{:g}") -> str:

@@ -1,0 +1,26 @@
+"""Each benchmark script still runs (--quick) and ends with its JSON line; no timing is asserted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+KEYS = {
+    "tempo": {"acc1", "acc2", "ambient_zero", "false_zero", "cpu_s_per_audio_s", "librosa_acc1",
+              "librosa_acc2", "n_clips"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEYS))
+def test_benchmark_quick_run_ends_with_its_json_line(name):
+    result = subprocess.run([sys.executable, str(REPO / "benchmarks" / f"{name}.py"), "--quick"],
+                            capture_output=True, text=True, timeout=900, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-2000:]
+    last = json.loads(result.stdout.strip().splitlines()[-1])
+    assert last["benchmark"] == name
+    assert KEYS[name] <= set(last)
