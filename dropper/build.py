@@ -16,9 +16,20 @@ def run(drop: Drop, *, force: bool = False, jobs: int | None = None, ray_address
     failures are recorded and do not stop the build."""
     reports = []
     for name in BUILD_ORDER:
+        if name == "clear" and not _has_reference(drop):
+            reports.append(StageReport(stage="clear", notes=[
+                "skipped: no reference catalog yet (dropper reference add PATH..., or drop.toml "
+                "reference.catalog); packaging and publishing stay refused until the drop is cleared"]))
+            continue
         stage = importlib.import_module(f"dropper.stages.{name}")
         reports.append(stage.run(drop, force=force, jobs=jobs, ray_address=ray_address,
                                  progress=progress))
         if name == until:
             break
     return reports
+
+
+def _has_reference(drop: Drop) -> bool:
+    from dropper.reference import index_folder
+
+    return bool(drop.config.reference.catalog) or (index_folder(drop) / "manifest.json").exists()

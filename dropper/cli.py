@@ -98,7 +98,7 @@ def cli() -> None:
 
     \b
     Start:    dropper init my-drop && cp *.wav my-drop/songs/
-    Build:    dropper build my-drop          (ingest, screen, tempo)
+    Build:    dropper build my-drop          (ingest, screen, tempo, clear, visualize)
     Look:     dropper status my-drop
     Annotate: dropper annotate SONG --drop my-drop --keep --tempo 174
 
@@ -159,7 +159,11 @@ def tempo(drop_dir: str, force: bool, jobs: int | None, ray_address: str | None,
 @drop_argument
 @stage_options
 def build(drop_dir: str, force: bool, jobs: int | None, ray_address: str | None, as_json: bool) -> None:
-    """Run every stage in order (ingest, screen, tempo); finished work is not redone."""
+    """Run every stage in order (ingest, screen, tempo, clear, visualize); finished work is not redone.
+
+    clear runs once the drop has a reference catalog (dropper reference add, or drop.toml
+    reference.catalog). Per-song failures are recorded and do not stop the build.
+    """
     from dropper import build as build_module
     from dropper.progress import Progress
 
@@ -230,6 +234,135 @@ def annotate(song: str, drop_dir: str, decision: str | None, reason: str | None,
     emit(as_json, {"song": target.name, **note.to_dict()},
          f"{target.name}: " + ", ".join(f"{key}={value}" for key, value in note.to_dict().items()
                                         if value not in (None, [], ())))
+
+
+@cli.group()
+def reference() -> None:
+    """The reference catalog (the training discography) that every song is cleared against.
+
+    \b
+    dropper reference add PATH... --drop DROP   fingerprint audio files or folders into the index
+    dropper reference list --drop DROP          the catalog's tracks and its index hash
+    dropper reference remove TRACK --drop DROP  take a track out (every clearance must be redone)
+    """
+
+
+@reference.command("add")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--drop", "drop_dir", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="The drop folder (its drop.toml names the index folder).")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=None, help="Local worker processes.")
+@click.option("--ray-address", default=None, metavar="ADDRESS", help="Run on this Ray cluster.")
+@json_option
+def reference_add(paths: tuple[str, ...], drop_dir: str, jobs: int | None, ray_address: str | None,
+                  as_json: bool) -> None:
+    """Fingerprint audio files (or every audio file under folders) into the reference index.
+
+    Tracks already in the index (same content hash) are skipped; a corrupt file is reported and
+    the rest are added. The index hash changes, so every song must be cleared again.
+    """
+    from dropper import reference as reference_module
+    from dropper.progress import Progress
+
+    with open_drop(drop_dir) as drop:
+        report = reference_module.add(drop, list(paths), jobs=jobs, ray_address=ray_address,
+                                      progress=Progress.for_terminal(json_output=as_json))
+    emit(as_json, report.to_dict(), "\n".join([report.summary(), *_failure_lines(report), *report.notes]))
+    sys.exit(report.exit_code)
+
+
+@reference.command("list")
+@click.option("--drop", "drop_dir", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="The drop folder.")
+@json_option
+def reference_list(drop_dir: str, as_json: bool) -> None:
+    """List the reference catalog's tracks and the index hash."""
+    from dropper import reference as reference_module
+
+    with open_drop(drop_dir) as drop:
+        index_hash, tracks = reference_module.tracks(drop)
+    hours = sum(track.duration_s for track in tracks) / 3600
+    lines = [f"index_hash {index_hash}: {len(tracks)} tracks, {hours:.2f} h"]
+    lines += [f"  {track.id[:12]}  {track.duration_s:8.1f} s  {track.name}" for track in tracks]
+    emit(as_json, {"index_hash": index_hash, "tracks": [track.to_dict() for track in tracks]}, "\n".join(lines))
+
+
+@reference.command("remove")
+@click.argument("tracks", nargs=-1, required=True)
+@click.option("--drop", "drop_dir", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="The drop folder.")
+def reference_remove(tracks: tuple[str, ...], drop_dir: str) -> None:
+    """Remove tracks (by name, id or id prefix) from the reference index."""
+    from dropper import reference as reference_module
+
+    with open_drop(drop_dir) as drop:
+        removed = reference_module.remove(drop, list(tracks))
+    click.echo(f"removed {', '.join(removed)}; clear the drop again: dropper clear {drop_dir}")
+
+
+@cli.command()
+@drop_argument
+@stage_options
+@click.option("--waive", "waive_song", metavar="SONG", help="Record a waiver for SONG (needs --reason).")
+@click.option("--unwaive", "unwaive_song", metavar="SONG", help="Revoke SONG's waiver.")
+@click.option("--reason", help="Why the waived song may be published despite its flag.")
+@click.option("--author", default=None, help="Who waives (default: your user name).")
+def clear(drop_dir: str, force: bool, jobs: int | None, ray_address: str | None, as_json: bool,
+          waive_song: str | None, unwaive_song: str | None, reason: str | None, author: str | None) -> None:
+    """Scan every kept song for copies of the reference catalog and of the drop's other songs.
+
+    Writes reports/originality.json and .html. Publishing is refused until every kept song
+    passes against the current index, or has a waiver recorded with a reason and a name.
+    """
+    from dropper import gate
+    from dropper.progress import Progress
+    from dropper.stages import clear as stage
+
+    with open_drop(drop_dir) as drop:
+        if waive_song or unwaive_song:
+            song = drop.find_song(waive_song or unwaive_song)
+            if waive_song:
+                gate.waive(drop, song, reason=reason or "",
+                           author=author or os.environ.get("DROPPER_AUTHOR") or getpass.getuser())
+                click.echo(f"{song.name}: waiver recorded", err=True)
+            elif not gate.revoke(drop, song):
+                click.echo(f"{song.name}: had no waiver", err=True)
+        report = stage.run(drop, force=force, jobs=jobs, ray_address=ray_address,
+                           progress=Progress.for_terminal(json_output=as_json))
+    emit(as_json, report.to_dict(), "\n".join([report.summary(), *_failure_lines(report), *report.notes]))
+    sys.exit(report.exit_code)
+
+
+@cli.command()
+@drop_argument
+@stage_options
+def visualize(drop_dir: str, force: bool, jobs: int | None, ray_address: str | None, as_json: bool) -> None:
+    """Render each kept song's music video (MP4), timelapse GIF and poster (PNG).
+
+    The look is set in drop.toml [visualize]; files go to build/videos, build/gifs and
+    build/posters, named by the song's content hash.
+    """
+    run_stage_command("visualize", drop_dir, force, jobs, ray_address, as_json)
+
+
+@cli.command()
+@click.argument("report_path", metavar="REPORT", type=click.Path(dir_okay=False))
+@click.option("--drop", "drop_dir", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="The drop whose songs and reference index the report was made from.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=None, help="Local worker processes.")
+@json_option
+def audit(report_path: str, drop_dir: str, jobs: int | None, as_json: bool) -> None:
+    """Re-run the originality check of REPORT from its recorded parameters; say if it reproduces.
+
+    Exit 0 when the re-run gives the report byte for byte, 1 when it does not.
+    """
+    from dropper.originality import audit as audit_report
+
+    with open_drop(drop_dir) as drop:
+        result = audit_report(drop, report_path, jobs=jobs)
+    text = "audit: the report is reproduced exactly" if result.reproduced else "audit: NOT reproduced"
+    emit(as_json, result.to_dict(), "\n".join([text, *(f"  {line}" for line in result.differences)]))
+    sys.exit(0 if result.reproduced else 1)
 
 
 def main() -> None:

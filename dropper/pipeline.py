@@ -30,6 +30,7 @@ class Task:
     source: str  # absolute path of the input file
     params: dict[str, Any]
     outputs: dict[str, str] = field(default_factory=dict)  # role -> absolute output path
+    inputs: dict[str, str] = field(default_factory=dict)  # other input folders (not in the cache key)
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class StageReport:
     run_id: int | None = None
     songs: list[SongOutcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    failure_hint: str | None = None  # where to read the reasons; default: dropper status --failures
 
     def count(self, status: str) -> int:
         return sum(1 for song in self.songs if song.status == status)
@@ -80,7 +82,7 @@ class StageReport:
         elif done == 0 and failed == 0:
             line += " — nothing to do, all results are up to date"
         if failed:
-            line += f"; reasons: dropper status --failures (or dropper {self.stage} --json)"
+            line += "; " + (self.failure_hint or f"reasons: dropper status --failures (or dropper {self.stage} --json)")
         return line
 
     def to_dict(self) -> dict[str, Any]:
@@ -117,7 +119,7 @@ def run_stage(drop: Drop, *, stage: str, version: int, params: dict[str, Any],
     status = "interrupted"
     try:
         with progress.task(stage, total=len(todo)) as advance:
-            for index, outcome in parallel_map(_guarded(work), todo, jobs=jobs, ray_address=address):
+            for index, outcome in parallel_map(guarded(work), todo, jobs=jobs, ray_address=address):
                 task = todo[index]
                 outcome = _relative_files(drop, outcome)
                 _record(drop, task, stage, key, outcome, report.run_id)
@@ -133,7 +135,7 @@ def run_stage(drop: Drop, *, stage: str, version: int, params: dict[str, Any],
     return report
 
 
-class _guarded:
+class guarded:
     """Wrap ``work`` so that no exception crosses a process boundary: it becomes an Outcome."""
 
     def __init__(self, work: Callable[[Task], Outcome]):
@@ -203,7 +205,7 @@ def _finish_run(drop: Drop, report: StageReport, status: str) -> None:
 
 
 def song_tasks(drop: Drop, songs: Sequence[Any], params: dict[str, Any], *, stage: str, version: int,
-               outputs: dict[str, str] | None = None) -> list[Task]:
+               outputs: dict[str, str] | None = None, inputs: dict[str, str] | None = None) -> list[Task]:
     """One task per song; ``outputs`` maps a role to ``folder/.ext`` under build/.
 
     Output files are named by the song's content hash and the stage's parameter hash, so a
@@ -217,5 +219,5 @@ def song_tasks(drop: Drop, songs: Sequence[Any], params: dict[str, Any], *, stag
             folder, extension = pattern.rsplit("/", 1)
             files[role] = str(drop.build_dir / folder / f"{song.sha256[:16]}-{key}{extension}")
         tasks.append(Task(sha256=song.sha256, name=song.name, source=str(drop.absolute(song.path)),
-                          params=params, outputs=files))
+                          params=params, outputs=files, inputs=dict(inputs or {})))
     return tasks

@@ -44,7 +44,9 @@ def test_every_setting_is_in_the_readme():
 def test_json_output_is_one_document(small_drop):
     result = run_cli("build", str(small_drop), "--json", check=True)
     document = json.loads(result.stdout)
-    assert [stage["stage"] for stage in document["stages"]] == ["ingest", "screen", "tempo"]
+    from dropper.stages import BUILD_ORDER
+
+    assert [stage["stage"] for stage in document["stages"]] == list(BUILD_ORDER)
     assert result.stderr == ""
 
 

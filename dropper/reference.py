@@ -1,0 +1,148 @@
+"""The reference catalog: the training discography every kept song is cleared against.
+
+``dropper reference add/list/remove`` maintain a persistent, sharded fingerprint index (see
+:mod:`dropper.fingerprint`); its ``index_hash`` changes whenever the catalog changes, which
+invalidates every clearance made against the old one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from dropper import audio
+from dropper.db import now
+from dropper.errors import MissingInput
+from dropper.files import sha256_file
+from dropper.parallel import parallel_map
+from dropper.pipeline import Outcome, SongOutcome, StageReport, Task, guarded
+from dropper.progress import Progress
+from dropper.workspace import Drop
+
+
+def index_folder(drop: Drop) -> Path:
+    """Where the drop's reference index lives (drop.toml: reference.index)."""
+    return drop.absolute(drop.config.reference.index)
+
+
+def open_index(drop: Drop, *, create: bool = False):
+    """The drop's reference index; a new empty one if ``create`` and none exists yet."""
+    from dropper.fingerprint import ReferenceIndex
+
+    folder = index_folder(drop)
+    if create and not (folder / "manifest.json").exists():
+        return ReferenceIndex.create(folder)
+    try:
+        return ReferenceIndex.load(folder)
+    except MissingInput:
+        raise MissingInput(f"{folder}: no reference index yet (drop.toml: reference.index); "
+                           "build it with: dropper reference add PATH...") from None
+
+
+@dataclass(frozen=True)
+class CatalogTrack:
+    id: str
+    name: str
+    duration_s: float
+    path: str | None
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "duration_s": round(self.duration_s, 3), "path": self.path}
+
+
+def add(drop: Drop, paths: list[str | os.PathLike], *, jobs: int | None = None,
+        ray_address: str | None = None, progress: Progress | None = None) -> StageReport:
+    """Fingerprint the audio files under ``paths`` into the index; a bad file is reported, not fatal."""
+    index = open_index(drop, create=True)
+    files = _audio_files(paths)
+    known = {track.track_id for track in index.tracks}
+    report = StageReport(stage="reference", failure_hint="the reasons are listed below; the other tracks were added")
+    todo: dict[str, Task] = {}
+    for path in files:
+        sha = sha256_file(path)
+        if sha in known or sha in todo:
+            report.songs.append(SongOutcome(path.name, sha, "skipped"))
+            continue
+        todo[sha] = Task(sha256=sha, name=path.name, source=str(path), params=index.params.to_dict())
+    tasks = list(todo.values())
+    progress = progress or Progress.quiet()
+    jobs = drop.config.compute.jobs if jobs is None else jobs
+    address = drop.config.compute.ray_address if ray_address is None else ray_address
+    try:
+        with progress.task("reference", total=len(tasks)) as advance:
+            for position, outcome in parallel_map(guarded(fingerprint_file), tasks, jobs=jobs,
+                                                  ray_address=address):
+                task = tasks[position]
+                if outcome.ok:
+                    print_ = outcome.result["print"]
+                    index.add(track_id=task.sha256, name=Path(task.source).stem, sha256=task.sha256,
+                              print_=print_)
+                    _remember(drop, task, print_.duration_s)
+                report.songs.append(SongOutcome(task.name, task.sha256, "done" if outcome.ok else "failed",
+                                                outcome.reason))
+                advance(task.name)
+    finally:
+        # Save what was fingerprinted even when interrupted; the save itself is atomic.
+        if report.count("done"):
+            index.save()
+    report.notes.append(_summary(index))
+    return report
+
+
+def fingerprint_file(task: Task) -> Outcome:
+    """Worker: load one reference track and compute its fingerprint."""
+    from dropper.fingerprint import FingerprintParams, fingerprint
+
+    params = FingerprintParams.from_dict(task.params)
+    y, sr = audio.load(task.source, sr=params.sample_rate_hz, mono=True)
+    return Outcome(ok=True, result={"print": fingerprint(y, sr, params)})
+
+
+def remove(drop: Drop, refs: list[str]) -> list[str]:
+    """Remove tracks by name, id or id prefix; returns the names removed."""
+    index = open_index(drop)
+    removed = []
+    for ref in refs:
+        hits = [t for t in index.tracks if ref in (t.name, t.track_id)
+                or (len(ref) >= 6 and t.track_id.startswith(ref))]
+        if len(hits) != 1:
+            raise MissingInput(f"reference track {ref!r}: {'no' if not hits else len(hits)} tracks match "
+                               "(see: dropper reference list)")
+        index.remove(hits[0].track_id)
+        drop.db.execute("DELETE FROM reference_tracks WHERE sha256 = ?", (hits[0].track_id,))
+        removed.append(hits[0].name)
+    index.save()
+    return removed
+
+
+def tracks(drop: Drop) -> tuple[str, list[CatalogTrack]]:
+    """The index hash and the catalog's tracks (with their file path where this drop knows it)."""
+    index = open_index(drop)
+    paths = {row["sha256"]: row["path"] for row in drop.db.execute("SELECT sha256, path FROM reference_tracks")}
+    return index.index_hash, [CatalogTrack(t.track_id, t.name, t.duration_s, paths.get(t.track_id))
+                              for t in index.tracks]
+
+
+def _audio_files(paths: list[str | os.PathLike]) -> list[Path]:
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise MissingInput(f"{path}: no such file or folder")
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.is_file() and audio.is_audio_name(p))
+        else:
+            files.append(path)
+    return files
+
+
+def _remember(drop: Drop, task: Task, duration_s: float) -> None:
+    drop.db.execute("INSERT OR REPLACE INTO reference_tracks VALUES (?, ?, ?, ?, ?)",
+                    (task.sha256, Path(task.source).stem, str(Path(task.source).resolve()), duration_s, now()))
+
+
+def _summary(index) -> str:
+    hours = sum(t.duration_s for t in index.tracks) / 3600
+    return (f"reference index: {len(index.tracks)} tracks, {hours:.2f} h, "
+            f"{index.size_bytes / 1e6:.1f} MB, index_hash {index.index_hash[:16]}")
