@@ -158,7 +158,7 @@ class _RecordedWaiver:
 
 def _differences(recorded: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
     lines = []
-    for old, new in zip(recorded["songs"], fresh["songs"]):
+    for old, new in zip(recorded["songs"], fresh["songs"], strict=True):
         if old != new:
             lines.append(f"{old['name']}: report says {old['verdict']} with {len(old['matches'])} match(es), "
                          f"the re-scan gives {new['verdict']} with {len(new['matches'])}")
