@@ -11,6 +11,8 @@ import pytest
 from tests.conftest import REPO
 
 KEYS = {
+    "visualize": {"cpu_s_per_audio_s", "baseline_cpu_s_per_audio_s", "analysis_s", "draw_s", "encode_s",
+                  "width", "height", "fps"},
     "tempo": {"acc1", "acc2", "ambient_zero", "false_zero", "cpu_s_per_audio_s", "librosa_acc1",
               "librosa_acc2", "n_clips"},
 }

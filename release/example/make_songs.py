@@ -1,9 +1,11 @@
-"""Synthesize the example drop's songs into release/example/songs/ (idempotent).
+"""Synthesize the example drop's songs and its reference catalog (idempotent).
 
-Twelve songs of 20–60 s: drum-and-guitar textures at several tempos and patterns, one
-ambient song with no pulse, one near-silent take and one song that is mostly silence, each
-with a sidecar JSON (temperature, model, checkpoint, seed) as the generator writes it.
-Usage: python release/example/make_songs.py [--out DIR]
+Twelve songs of 20–60 s into release/example/songs/: drum-and-guitar textures at several
+tempos and patterns, one ambient song with no pulse, one near-silent take and one song that is
+mostly silence, each with a sidecar JSON (temperature, model, checkpoint, seed) as the
+generator writes it. And four "training" tracks into release/example/catalog/, the reference
+catalog the songs are cleared against (none of the songs copies them).
+Usage: python release/example/make_songs.py [--out DIR] [--catalog DIR]
 """
 
 from __future__ import annotations
@@ -35,6 +37,13 @@ SONGS = (
     ("deceptive-dread", "swing", 150, 30, True, 0.99, 8, "mp3"),
     ("false-frenzy", "doublekick", 190, 30, True, 1.01, 9, "wav"),
     ("simulated-solace", "ambient", 0, 60, False, 0.98, 10, "flac"),
+)
+# The band's "discography" the model was trained on: name, pattern, bpm, seconds, seed.
+CATALOG = (
+    ("training-01-grind", "blast", 240, 45, 501),
+    ("training-02-gallop", "dbeat", 96, 45, 502),
+    ("training-03-waltz", "six_eight", 66, 45, 503),
+    ("training-04-shuffle", "swing", 104, 45, 504),
 )
 
 
@@ -75,8 +84,15 @@ def write_song(folder: Path, name: str, y: np.ndarray, fmt: str, sidecar: dict) 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "songs")
+    parser.add_argument("--catalog", type=Path, default=Path(__file__).parent / "catalog")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    args.catalog.mkdir(parents=True, exist_ok=True)
+    for name, pattern, bpm, seconds, seed in CATALOG:
+        if not (args.catalog / f"{name}.flac").exists():
+            y = synth.make_song(bpm=bpm, seconds=seconds, pattern=pattern, sr=SR, seed=seed)
+            with atomic_write(args.catalog / f"{name}.flac") as handle:
+                sf.write(handle, stereo(y, seed), SR, format="FLAC", subtype="PCM_16")
     songs = [(name, stereo(synth.make_song(bpm=bpm or 100, seconds=seconds, pattern=pattern,
                                            guitar=guitar, sr=SR, seed=seed), seed), fmt, temperature, seed)
              for name, pattern, bpm, seconds, guitar, temperature, seed, fmt in SONGS]

@@ -1,0 +1,125 @@
+"""Drawing frames: every layout is a small colour table over precomputed geometry.
+
+Each pixel belongs to one cell of a layout's coordinate grid (angle x radius for ``bloom`` and
+``ripples``, column x row for ``bands``); the map from pixels to cells is computed once per
+size. Per frame only the table (~100k cells) is computed from the features, in linear light
+with a few matrix products, and the frame is one gather of that table, written straight in the
+encoder's YUV 4:2:0 (or RGB for the GIF and poster).
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from numba import njit
+
+from dropper.visualize.analysis import Features
+from dropper.visualize.layouts import ANGLES, RADII, make_layout, max_radius
+from dropper.visualize.settings import VisualSettings
+
+
+class Painter:
+    """Draws frames of one layout at one size; build once per song, call per frame."""
+
+    def __init__(self, settings: VisualSettings, width: int, height: int) -> None:
+        self.settings, self.width, self.height = settings, width, height
+        self.layout = make_layout(settings, width, height)
+        self.cells, self.cells_half = _cell_maps(settings.layout, width, height)
+        self.yuv = np.empty(width * height * 3 // 2, np.uint8)
+        self.tables = np.empty((3, ANGLES * RADII), np.uint8)
+
+    def yuv420(self, features: Features, index: int) -> np.ndarray:
+        """The frame as planar YUV 4:2:0 bytes (BT.709, limited range); reuses one buffer."""
+        _encode_yuv(self.layout.linear(features, index), self.tables)
+        _gather_yuv(self.tables[0], self.tables[1], self.tables[2], self.cells, self.cells_half, self.yuv)
+        return self.yuv
+
+    def rgb_table(self, features: Features, index: int) -> np.ndarray:
+        """(cells, 4) uint8 RGBX colour of every cell of frame ``index``."""
+        table = np.empty((ANGLES * RADII, 4), np.uint8)
+        _encode_rgb(self.layout.linear(features, index), table)
+        return table
+
+    def rgb(self, features: Features, index: int) -> np.ndarray:
+        """The frame as (height, width, 3) uint8 RGB."""
+        packed = self.rgb_table(features, index).view(np.uint32).reshape(-1)
+        pixels = packed[self.cells].view(np.uint8).reshape(self.height, self.width, 4)
+        return np.ascontiguousarray(pixels[:, :, :3])
+
+
+def draw_frame(features: Features, index: int, settings: VisualSettings = VisualSettings(), *,
+               width: int | None = None, height: int | None = None) -> np.ndarray:
+    """Frame ``index`` of a song's video as (height, width, 3) uint8 RGB (default: video size)."""
+    return _painter(settings, width or settings.width, height or settings.height).rgb(features, index)
+
+
+@functools.lru_cache(maxsize=4)
+def _painter(settings: VisualSettings, width: int, height: int) -> Painter:
+    return Painter(settings, width, height)
+
+
+@njit(cache=True, nogil=True)
+def _tone(value):  # pragma: no cover - compiled
+    """Linear light to a display value in [0, 1]: a soft shoulder (bright overlaps turn
+    white-hot instead of clipping flat), then gamma 2."""
+    value = max(value, 0.0)
+    return np.sqrt(min(1.6 * value / (1.0 + value), 1.0))
+
+
+@njit(cache=True, nogil=True)
+def _encode_yuv(linear, out):  # pragma: no cover - compiled
+    for i in range(linear.shape[1]):
+        r, g, b = _tone(linear[0, i]), _tone(linear[1, i]), _tone(linear[2, i])
+        out[0, i] = np.uint8(16.5 + 219.0 * (0.2126 * r + 0.7152 * g + 0.0722 * b))
+        out[1, i] = np.uint8(128.5 + 224.0 * (-0.1146 * r - 0.3854 * g + 0.5 * b))
+        out[2, i] = np.uint8(128.5 + 224.0 * (0.5 * r - 0.4542 * g - 0.0458 * b))
+
+
+@njit(cache=True, nogil=True)
+def _encode_rgb(linear, out):  # pragma: no cover - compiled
+    for i in range(linear.shape[1]):
+        for c in range(3):
+            out[i, c] = np.uint8(0.5 + 255.0 * _tone(linear[c, i]))
+        out[i, 3] = 255
+
+
+@njit(cache=True, nogil=True)
+def _gather_yuv(y_table, u_table, v_table, cells, cells_half, out):  # pragma: no cover - compiled
+    n, m = cells.size, cells_half.size
+    for i in range(n):
+        out[i] = y_table[cells[i]]
+    for i in range(m):
+        cell = cells_half[i]
+        out[n + i] = u_table[cell]
+        out[n + m + i] = v_table[cell]
+
+
+# --- geometry ---------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=8)
+def _cell_maps(layout: str, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cell index of every pixel (full size) and of every 2x2 block (chroma), as flat int32."""
+    return _cells(layout, width, height, 1), _cells(layout, width // 2, height // 2, 2)
+
+
+def _cells(layout: str, width: int, height: int, step: int) -> np.ndarray:
+    # Pixel centres in full-size pixels (a chroma sample sits at the centre of its 2x2 block).
+    ys = (np.arange(height, dtype=np.float64) + 0.5) * step
+    xs = (np.arange(width, dtype=np.float64) + 0.5) * step
+    full_w, full_h = width * step, height * step
+    if layout == "bands":
+        col = np.minimum((xs / full_w * ANGLES).astype(np.int32), ANGLES - 1)
+        row = np.minimum(((full_h - ys) / full_h * RADII).astype(np.int32), RADII - 1)
+        cells = col[None, :] * RADII + row[:, None]
+    else:
+        unit = full_h / 2.0
+        dx = (xs[None, :] - full_w / 2.0) / unit
+        dy = (ys[:, None] - full_h / 2.0) / unit
+        # Angle clockwise from 12 o'clock (C at the top, like a clock of pitch classes).
+        angle = np.mod(np.arctan2(dx, -dy), 2 * np.pi)
+        radius = np.hypot(dx, dy) / max_radius(full_w, full_h)
+        a = np.mod(np.round(angle / (2 * np.pi) * ANGLES).astype(np.int32), ANGLES)
+        r = np.minimum((radius * RADII).astype(np.int32), RADII - 1)
+        cells = a * RADII + r
+    return np.ascontiguousarray(cells, dtype=np.int32).ravel()

@@ -1,0 +1,167 @@
+"""The looks: each layout turns one frame's features into a colour table over its cell grid.
+
+Cells are ``ANGLES x RADII`` (angle clockwise from 12 o'clock x distance from the centre, for
+``bloom`` and ``ripples``; column x row from the bottom for ``bands``). Colours are linear
+light, added like light; the painter tone-maps and gamma-encodes them.
+"""
+
+from __future__ import annotations
+
+import colorsys
+
+import numpy as np
+
+from dropper.visualize.analysis import Features
+from dropper.visualize.settings import VisualSettings
+
+PITCH_NAMES: tuple[str, ...] = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+PITCH_HUES: tuple[float, ...] = tuple(30.0 * k for k in range(12))  # degrees, with C = red
+_RIPPLE_SECONDS = 3.0  # history shown by the ripples layout, centre to corner
+RING_WIDTH = 0.6
+HIT_FLOOR = 0.6
+HIT_GAIN = 0.8
+ANGLES = 288  # angular cells (24 per semitone)
+RADII = 192  # radial cells, centre to corner
+_LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
+_NIGHT = np.array([0.0020, 0.0014, 0.0060], np.float32)  # the background's deep blue-violet
+
+
+def pitch_hues(hue_start_deg: float = 0.0) -> np.ndarray:
+    """Hue in degrees of pitch classes C..B: C at ``hue_start_deg``, 30 degrees per semitone."""
+    return (hue_start_deg + np.asarray(PITCH_HUES)) % 360.0
+
+
+def wheel_colours(hue_start_deg: float = 0.0) -> np.ndarray:
+    """(12, 3) linear-light RGB of the pitch classes, with their brightness evened out.
+
+    Pure HSV hues differ tenfold in luminance (blue vs yellow); lifting the dark ones with a
+    little white and dimming the bright ones keeps every hue (HSV) and makes them read alike.
+    """
+    out = np.zeros((12, 3), np.float32)
+    for k, hue in enumerate(pitch_hues(hue_start_deg)):
+        rgb = np.array(colorsys.hsv_to_rgb(hue / 360.0, 1.0, 1.0)) ** 2.2
+        luma = float(rgb @ _LUMA)
+        lift = max(0.0, 0.12 - luma) / (1.0 - luma)  # add white until luma >= 0.12
+        rgb = rgb + lift * (1.0 - rgb)
+        out[k] = rgb * min(1.0, 0.35 / float(rgb @ _LUMA))  # and dim down to luma <= 0.35
+    return out
+
+
+def max_radius(width: float, height: float) -> float:
+    """Centre-to-corner distance in units of half the frame height."""
+    return float(np.hypot(width / height, 1.0))
+
+
+def make_layout(settings: VisualSettings, width: int, height: int) -> Layout:
+    """The layout ``settings.layout`` for frames of ``width`` x ``height`` pixels."""
+    kinds = {"bloom": Bloom, "ripples": Ripples}
+    return kinds[settings.layout](settings, width, height)
+
+
+class Layout:
+    """Base: the colour wheel around the cell grid's angles, and the radial coordinates."""
+
+    def __init__(self, settings: VisualSettings, width: int, height: int) -> None:
+        self.settings = settings
+        self.colours = wheel_colours(settings.hue_start_deg)
+        self.angle = np.arange(ANGLES) / ANGLES * 2 * np.pi  # cell centres, radians
+        # Radius in units of half the frame height (1.0 touches the top edge).
+        self.radius = (np.arange(RADII) + 0.5) / RADII * max_radius(width, height)
+        pitch_angle = np.arange(12) / 12 * 2 * np.pi
+        # Each pitch class owns a soft 30-degree sector (half power 15 degrees off its centre).
+        kappa = np.log(2.0) / (1.0 - np.cos(np.pi / 12))
+        self.sector = np.exp(kappa * (np.cos(self.angle[:, None] - pitch_angle[None, :]) - 1.0))
+        # The wheel's colour at every angle: neighbouring pitch classes blend smoothly.
+        wheel = self.sector @ self.colours / self.sector.sum(axis=1, keepdims=True)
+        self.wheel = np.ascontiguousarray(wheel.T, dtype=np.float32)  # (3, ANGLES)
+        # (3 * ANGLES, 12): one matrix product paints all twelve petals in all channels.
+        self.petal_colour = (self.colours.T[:, None, :] * self.sector[None, :, :]).reshape(3 * ANGLES, 12)
+        self.petal_colour = self.petal_colour.astype(np.float32)
+        self.background = np.ascontiguousarray(self.night()[:, None, :])  # (3, 1, RADII)
+
+    def linear(self, features: Features, index: int) -> np.ndarray:
+        raise NotImplementedError
+
+    def night(self) -> np.ndarray:
+        """(3, RADII) background: deep blue-violet, brighter towards the middle. It never changes,
+        so the encoder skips whatever the music leaves dark."""
+        fall = np.exp(-(self.radius / 1.6) ** 2).astype(np.float32)
+        return _NIGHT[:, None] * (0.6 + 2.0 * fall[None, :])
+
+
+class Bloom(Layout):
+    """Twelve petals around the centre, one per pitch class at its clock position (C at 12
+    o'clock), glowing with the harmonic part; concentric rings of light for the percussive
+    bands (bass in the middle, cymbals towards the corners), tinted by the wheel."""
+
+    PETAL_REACH = 1.45  # petals are drawn out to this radius (half frame heights)
+
+    def __init__(self, settings: VisualSettings, width: int, height: int) -> None:
+        super().__init__(settings, width, height)
+        self.reach = int(np.searchsorted(self.radius, self.PETAL_REACH))
+        self.petals = _petal_basis(self.angle, self.radius[: self.reach])  # (24, ANGLES * reach)
+        n = settings.n_bands
+        centres = 0.10 + np.arange(n) / max(n - 1, 1) * (self.radius[-1] - 0.16)
+        spacing = centres[1] - centres[0] if n > 1 else 1.0
+        ring = np.exp(-0.5 * ((self.radius[:, None] - centres[None, :]) / (RING_WIDTH * spacing)) ** 2)
+        self.rings = ring.astype(np.float32)  # (RADII, n_bands)
+        self.ring_tint = (0.15 + 1.2 * self.wheel).astype(np.float32)  # wheel colour, towards white
+
+    def linear(self, features: Features, index: int) -> np.ndarray:
+        out = np.empty((3, ANGLES, RADII), np.float32)
+        out[:] = self.background
+        weights = _petal_weights(features.chroma[index], self.colours)
+        petals = (weights @ self.petals).reshape(3, ANGLES, self.reach)
+        out[:, :, : self.reach] += petals
+        light = self.rings @ _hit_light(features.bands[index])  # (RADII,)
+        out += self.ring_tint[:, :, None] * light[None, None, :]
+        return out.reshape(3, ANGLES * RADII)
+
+
+class Ripples(Layout):
+    """The colours of the last three seconds travel outwards: the centre is now, the corners are
+    the past. Percussive hits leave as bright rings; chords as coloured arcs at their pitches."""
+
+    def __init__(self, settings: VisualSettings, width: int, height: int) -> None:
+        super().__init__(settings, width, height)
+        seconds_per_radius = _RIPPLE_SECONDS / self.radius[-1]
+        self.lag_s = self.radius * seconds_per_radius  # (RADII,)
+        self.fade = np.exp(-self.radius / 1.2).astype(np.float32)
+        self.ring_tint = (0.25 + 0.8 * self.wheel).astype(np.float32)
+
+    def linear(self, features: Features, index: int) -> np.ndarray:
+        past = np.clip(index - np.round(self.lag_s * features.fps).astype(np.int64), 0, None)
+        chroma = features.chroma[past].astype(np.float32)  # (RADII, 12)
+        emphasis = chroma ** 2 * (chroma / np.maximum(chroma.max(axis=1, keepdims=True), 1e-3))
+        arcs = (self.petal_colour @ (1.4 * emphasis * self.fade[:, None]).T).reshape(3, ANGLES, RADII)
+        hits = _hit_light(features.bands[past]).mean(axis=1) * self.fade
+        arcs += self.ring_tint[:, :, None] * (0.9 * hits)[None, None, :]
+        arcs += self.background
+        return arcs.reshape(3, ANGLES * RADII)
+
+
+def _hit_light(bands: np.ndarray) -> np.ndarray:
+    """Light of the percussive bands: only the louder half of the scale shows, rising steeply."""
+    lifted = np.clip((np.asarray(bands, np.float32) - HIT_FLOOR) / (1.0 - HIT_FLOOR), 0.0, 1.0)
+    return HIT_GAIN * lifted ** 2
+
+
+def _petal_basis(angle: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """(24, cells) images: a sharp petal and a soft halo for each pitch class, on the polar grid."""
+    theta = angle[:, None, None] - np.arange(12)[None, None, :] * (np.pi / 6)
+    along = radius[None, :, None] * np.cos(theta)  # distance along the petal's axis
+    across = radius[None, :, None] * np.sin(theta)
+    core = np.exp(-0.5 * ((along - 0.52) / 0.26) ** 2 - 0.5 * (across / (0.05 + 0.12 * np.clip(along, 0, None))) ** 2)
+    halo = np.exp(-0.5 * ((along - 0.45) / 0.30) ** 2 - 0.5 * (across / 0.22) ** 2)
+    basis = np.concatenate([core, halo], axis=2)  # (ANGLES, reach, 24)
+    basis[basis < 1e-4] = 0.0  # no subnormal floats (they are ~100x slower to add)
+    return np.ascontiguousarray(basis.reshape(-1, 24).T, dtype=np.float32)
+
+
+def _petal_weights(chroma: np.ndarray, colours: np.ndarray) -> np.ndarray:
+    """(3, 24) weights of the petal basis: the strongest pitch classes stand out."""
+    chroma = np.asarray(chroma, np.float32)
+    relative = chroma / max(float(chroma.max()), 1e-3)
+    core = 1.5 * chroma ** 2 * relative ** 2
+    halo = 0.3 * chroma * relative
+    return np.concatenate([colours.T * core[None, :], colours.T * halo[None, :]], axis=1).astype(np.float32)
