@@ -1,0 +1,123 @@
+"""The reference index on disk: round trip, content hash, add/remove, atomic saves."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dropper import synth
+from dropper.errors import MissingInput
+from dropper.fingerprint import FingerprintParams, ReferenceIndex, fingerprint, scan
+from dropper.fingerprint import index as index_module
+
+SR = 22050
+
+
+def track(seed: int, pattern: str = "straight", seconds: float = 20.0) -> np.ndarray:
+    return synth.make_song(bpm=100 + 11 * seed, seconds=seconds, pattern=pattern, seed=seed)
+
+
+def build(folder: Path, seeds=(1, 2, 3)) -> ReferenceIndex:
+    index = ReferenceIndex.create(folder)
+    for seed in seeds:
+        index.add(track_id=f"t{seed}", name=f"track {seed}", sha256=f"{seed:064x}",
+                  print_=fingerprint(track(seed), SR))
+    index.save()
+    return index
+
+
+def test_save_and_load_round_trip(tmp_path):
+    saved = build(tmp_path / "ix")
+    loaded = ReferenceIndex.load(tmp_path / "ix")
+    assert loaded.tracks == saved.tracks
+    assert loaded.index_hash == saved.index_hash
+    assert loaded.params == FingerprintParams()
+    manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
+    assert manifest["index_hash"] == saved.index_hash
+    assert len(manifest["shards"]) == 16 and manifest["format_version"] == 1
+    assert 0 < loaded.size_bytes
+    song = track(2)[int(4 * SR):int(12 * SR)]
+    assert [m.track_id for m in scan(song, SR, loaded)] == ["t2"]
+
+
+def test_index_hash_changes_with_the_catalog_and_not_on_reload(tmp_path):
+    index = build(tmp_path / "ix")
+    first = index.index_hash
+    index.add(track_id="t9", name="track 9", sha256=f"{9:064x}", print_=fingerprint(track(9), SR))
+    added = index.index_hash
+    index.save()
+    assert ReferenceIndex.load(tmp_path / "ix").index_hash == added != first
+    index.remove("t9")
+    assert index.index_hash == first
+    index.remove("t1")
+    index.save()
+    reloaded = ReferenceIndex.load(tmp_path / "ix")
+    assert [t.track_id for t in reloaded.tracks] == ["t2", "t3"]
+    assert reloaded.index_hash not in (first, added)
+    # a removed track is no longer found; the others still are
+    assert scan(track(1)[: 10 * SR], SR, reloaded) == []
+    assert [m.track_id for m in scan(track(3)[: 10 * SR], SR, reloaded)] == ["t3"]
+
+
+def test_added_track_is_found_after_a_save_of_a_loaded_index(tmp_path):
+    build(tmp_path / "ix", seeds=(1,))
+    index = ReferenceIndex.load(tmp_path / "ix")
+    index.add(track_id="t5", name="track 5", sha256=f"{5:064x}",
+              print_=fingerprint(track(5, "punk"), SR))
+    assert [m.track_id for m in scan(track(5, "punk")[: 8 * SR], SR, index)] == ["t5"]
+    index.save()
+    reloaded = ReferenceIndex.load(tmp_path / "ix")
+    assert [m.track_id for m in scan(track(5, "punk")[: 8 * SR], SR, reloaded)] == ["t5"]
+    assert [m.track_id for m in scan(track(1)[: 8 * SR], SR, reloaded)] == ["t1"]
+
+
+def test_a_failed_save_leaves_the_previous_index_loadable(tmp_path, monkeypatch):
+    before = build(tmp_path / "ix")
+    index = ReferenceIndex.load(tmp_path / "ix")
+    index.add(track_id="t7", name="track 7", sha256=f"{7:064x}", print_=fingerprint(track(7), SR))
+    calls = {"n": 0}
+    real_write = index_module._write_array
+
+    def dies_midway(folder, stem, array):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt  # as if the process were killed while writing shards
+        return real_write(folder, stem, array)
+
+    monkeypatch.setattr(index_module, "_write_array", dies_midway)
+    with pytest.raises(KeyboardInterrupt):
+        index.save()
+    survivor = ReferenceIndex.load(tmp_path / "ix")
+    assert survivor.index_hash == before.index_hash
+    assert [m.track_id for m in scan(track(2)[: 8 * SR], SR, survivor)] == ["t2"]
+    monkeypatch.undo()
+    index.save()  # the next save succeeds and tidies up
+    assert "t7" in {t.track_id for t in ReferenceIndex.load(tmp_path / "ix").tracks}
+    names = {p.name for p in (tmp_path / "ix").iterdir()}
+    manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
+    assert names == set(manifest["shards"]) | {manifest["peak_frames"], manifest["peak_bins"],
+                                              "manifest.json"}
+
+
+def test_loading_a_missing_index_says_where(tmp_path):
+    with pytest.raises(MissingInput, match="no fingerprint index"):
+        ReferenceIndex.load(tmp_path / "nowhere")
+
+
+def test_params_round_trip_through_json():
+    params = FingerprintParams(peaks_per_s=25.0, speeds=(0.99, 1.0, 1.01))
+    assert FingerprintParams.from_dict(json.loads(json.dumps(params.to_dict()))) == params
+    with pytest.raises(ValueError, match="unknown key"):
+        FingerprintParams.from_dict({"peaks_per_sec": 3})
+
+
+def test_fingerprint_is_pure_and_accepts_any_rate_and_channels():
+    y = track(4, seconds=6)
+    first, again = fingerprint(y, SR), fingerprint(y, SR)
+    assert np.array_equal(first.hashes, again.hashes) and first.duration_s == pytest.approx(6.0)
+    stereo = fingerprint(np.stack([y, y]), SR)
+    assert np.array_equal(stereo.hashes, first.hashes)
+    assert fingerprint(np.zeros(0, np.float32), 44100).hashes.size == 0
