@@ -14,11 +14,17 @@ def test_example_drop_builds_and_rebuilds_as_a_no_op(tmp_path):
     drop = tmp_path / "example"
     drop.mkdir()
     shutil.copy(REPO / "release" / "example" / "drop.toml", drop / "drop.toml")
+    with open(drop / "drop.toml", "a") as settings:  # small videos keep CI quick; the look is the same
+        settings.write("\n[visualize]\nwidth = 320\nheight = 180\nfps = 10\ngif_width = 160\ngif_height = 90\n")
     subprocess.run([sys.executable, str(REPO / "release" / "example" / "make_songs.py"),
-                    "--out", str(drop / "songs")], check=True, capture_output=True)
+                    "--out", str(drop / "songs"), "--catalog", str(drop / "catalog")],
+                   check=True, capture_output=True)
     first = run_cli("build", str(drop), "--json", check=True)
     stages = {report["stage"]: report for report in json.loads(first.stdout)["stages"]}
     assert stages["ingest"]["done"] == 12 and stages["screen"]["done"] == 12
+    assert stages["clear"]["done"] == 11 and stages["visualize"]["done"] == 11  # hollow-hush is rejected
+    originality = json.loads((drop / "reports" / "originality.json").read_text())
+    assert originality["summary"]["passed"] == 11 and originality["reference"]["track_count"] == 4
     status = json.loads(run_cli("status", str(drop), "--json", check=True).stdout)
     rows = {row["name"]: row for row in status["song_rows"]}
     assert rows["hollow-hush"]["decision"] == "reject"  # the drop's auto-reject rule
@@ -29,4 +35,22 @@ def test_example_drop_builds_and_rebuilds_as_a_no_op(tmp_path):
     assert status["songs"] == 12 and status["rejected"] == 1
     second = run_cli("build", str(drop), check=True)
     assert "build: nothing to do" in second.stdout
-    assert "0 done, 12 skipped" in second.stdout
+    assert "0 done, 12 skipped" in second.stdout and "visualize: 0 done, 11 skipped" in second.stdout
+
+
+def test_build_goes_on_past_a_corrupt_file_and_exits_1(small_drop):
+    payload = (small_drop / "songs" / "rock.wav").read_bytes()
+    (small_drop / "songs" / "broken.wav").write_bytes(payload[:44] + bytes(range(256)) * 40)
+    with open(small_drop / "drop.toml", "a") as settings:
+        settings.write("[curate]\nkeep_unreviewed = true\n[visualize]\nwidth = 320\nheight = 180\nfps = 10\n"
+                       "gif_width = 160\ngif_height = 90\ngif_seconds = 2\n")
+    result = run_cli("build", str(small_drop), "--json")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    stages = {report["stage"]: report for report in json.loads(result.stdout)["stages"]}
+    assert stages["ingest"]["failed"] == 1
+    failed = next(song for song in stages["ingest"]["songs"] if song["status"] == "failed")
+    assert failed["name"] == "broken.wav" and "audio" in failed["reason"]
+    assert stages["screen"]["done"] == 4 and stages["tempo"]["done"] == 4 and stages["visualize"]["done"] == 4
+    text = run_cli("build", str(small_drop))
+    assert text.returncode == 1 and "ingest: 0 done, 4 skipped" in text.stdout and "1 failed" in text.stdout

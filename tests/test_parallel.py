@@ -48,10 +48,15 @@ def test_missing_ray_gives_a_clear_error(monkeypatch):
 
 
 @pytest.mark.slow
-def test_stages_run_on_a_local_ray_cluster(small_drop, ray_cluster):
+def test_stages_and_renders_run_on_a_local_ray_cluster(small_drop, ray_cluster):
+    with open(small_drop / "drop.toml", "a") as settings:
+        settings.write("[curate]\nkeep_unreviewed = true\n[visualize]\nwidth = 320\nheight = 180\n"
+                       "fps = 10\ngif_width = 160\ngif_height = 90\ngif_seconds = 2\n")
     result = run_cli("build", str(small_drop), "--json", env={"DROPPER_RAY_ADDRESS": ray_cluster})
     assert result.returncode == 0, result.stderr
     stages = {report["stage"]: report for report in json.loads(result.stdout)["stages"]}
     assert stages["ingest"]["done"] == 4
-    assert stages["screen"]["done"] == 4 and stages["tempo"]["done"] >= 3
-    assert list((small_drop / "build" / "spectrograms").glob("*.png"))
+    assert stages["screen"]["done"] == 4 and stages["tempo"]["done"] == 4
+    assert stages["visualize"]["done"] == 4
+    assert len(list((small_drop / "build" / "videos").glob("*.mp4"))) == 4
+    assert len(list((small_drop / "build" / "spectrograms").glob("*.png"))) == 4
