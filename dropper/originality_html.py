@@ -30,7 +30,7 @@ def render(drop: Drop, document: dict[str, Any], excerpt_dir: Path) -> str:
                              excerpt_dir, f"{stem}-song")
             other = _excerpt(sources.get(match["track_id"]), match["reference_start_s"],
                              match["reference_end_s"], excerpt_dir, f"{stem}-{match['source']}")
-            flags.append({"song": song, "match": match, "query": query, "other": other})
+            flags.append({"song": song, "match": match, "number": number, "query": query, "other": other})
     return render_template("originality.html.j2", report=document, flags=flags,
                            folder=excerpt_dir.name)
 
