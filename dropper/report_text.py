@@ -22,12 +22,13 @@ def status_text(status: DropStatus, *, songs: bool = False, failures: bool = Fal
     """The summary table, optionally followed by the song list and the failures."""
     summary = Table(show_header=False)
     for label, value in (("songs", status.songs), ("screened", status.screened),
-                         ("flagged", status.flagged), ("tempo estimated", status.tempo_estimated),
+                         ("screening flags", status.flagged), ("tempo estimated", status.tempo_estimated),
+                         ("rendered", status.rendered),
                          ("kept", status.kept), ("rejected", status.rejected),
                          ("unreviewed", status.unreviewed), ("in the drop", status.in_drop),
                          ("failed files", len(status.failures))):
         summary.add_row(label, str(value))
-    parts: list[Table | str] = [f"drop: {status.drop}", summary]
+    parts: list[Table | str] = [f"drop: {status.drop}", summary, f"clearance: {status.clearance}"]
     if songs:
         parts.append(_song_table(status))
     if failures or (status.failures and not songs):

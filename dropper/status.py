@@ -30,6 +30,8 @@ class DropStatus:
     screened: int = 0
     flagged: int = 0
     tempo_estimated: int = 0
+    rendered: int = 0
+    clearance: str = "no reference catalog yet"  # one line: how many kept songs may be published
     kept: int = 0
     rejected: int = 0
     unreviewed: int = 0
@@ -40,6 +42,7 @@ class DropStatus:
     def to_dict(self) -> dict[str, Any]:
         return {"drop": self.drop, "songs": self.songs, "screened": self.screened,
                 "flagged": self.flagged, "tempo_estimated": self.tempo_estimated,
+                "rendered": self.rendered, "clearance": self.clearance,
                 "kept": self.kept, "rejected": self.rejected, "unreviewed": self.unreviewed, "in_drop": self.in_drop,
                 "failures": [failure.to_dict() for failure in self.failures], "song_rows": self.rows}
 
@@ -56,6 +59,7 @@ def collect(drop: Drop) -> DropStatus:
         status.screened += screened is not None
         status.flagged += bool(screened and screened.get("flags"))
         status.tempo_estimated += tempo is not None
+        status.rendered += drop.latest_result(song, "visualize") is not None
         decision = note.decision or "unreviewed"
         bucket = {"keep": "kept", "reject": "rejected"}.get(decision, "unreviewed")
         setattr(status, bucket, getattr(status, bucket) + 1)
@@ -68,8 +72,21 @@ def collect(drop: Drop) -> DropStatus:
             "decision": decision, "reason": note.reason, "style": note.style,
             "distinctions": list(note.distinctions)})
     status.in_drop = len(drop.songs("kept"))
+    status.clearance = _clearance_line(drop)
     status.failures = _failures(drop)
     return status
+
+
+def _clearance_line(drop: Drop) -> str:
+    """What the clearance gate would say now, in one line."""
+    from dropper.errors import GateRefused
+    from dropper.gate import require_clearance
+
+    try:
+        require_clearance(drop, action="publishing")
+    except GateRefused as refusal:
+        return str(refusal)
+    return "every kept song is cleared (or waived) against the current reference index"
 
 
 def _failures(drop: Drop) -> list[Failure]:
