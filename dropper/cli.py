@@ -157,6 +157,35 @@ def tempo(drop_dir: str, force: bool, jobs: int | None, ray_address: str | None,
 
 @cli.command()
 @drop_argument
+@click.option("--preview", "preview_count", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Show the next N titles dropper would give, without saving anything.")
+@click.option("--force", is_flag=True, help="Title every kept song again (human titles stay).")
+@json_option
+def title(drop_dir: str, preview_count: int | None, force: bool, as_json: bool) -> None:
+    """Give every kept song a unique title: WordNet synonyms of the album title's words,
+    alliterating by sound ("mock melancholy", "phony fear").
+
+    Titles already given stay; a title set with `dropper annotate SONG --title` is never
+    replaced. Seed and alliteration share: drop.toml [title].
+    """
+    from dropper.stages import title as stage
+
+    with open_drop(drop_dir) as drop:
+        if preview_count:
+            titles = stage.preview(drop, preview_count)
+            emit(as_json, {"preview": titles},
+                 "\n".join(f"{entry['title']}{'' if entry['alliterates'] else '   (no alliteration)'}"
+                           for entry in titles))
+            return
+        report = stage.run(drop, force=force)
+    lines = [report.summary()] + [f"  {song.name}: {song.result['title']}"
+                                  + (" (set by hand)" if song.result["source"] == "human" else "")
+                                  for song in report.songs]
+    emit(as_json, report.to_dict(), "\n".join(lines))
+
+
+@cli.command()
+@drop_argument
 @stage_options
 def build(drop_dir: str, force: bool, jobs: int | None, ray_address: str | None, as_json: bool) -> None:
     """Run every stage in order (ingest, screen, tempo, clear, visualize); finished work is not redone.

@@ -13,7 +13,8 @@ from dropper.errors import DropperError
 
 DB_NAME = "dropper.db"
 
-# Ordered migrations; each runs once and is recorded in schema_migrations. Never edit a
+# Ordered migrations; each runs once and is recorded in schema_migrations (statements are split
+# on semicolons: keep them out of comments). Never edit a
 # released one: add the next.
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     ("songs, results, runs, annotation events, file hashes", """
@@ -97,6 +98,15 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         path TEXT NOT NULL,
         duration_s REAL NOT NULL,
         added_at TEXT NOT NULL
+    ) STRICT;
+    """),
+    ("titles", """
+    -- Titles given by `dropper title`. A human override (events, kind "title") wins over them.
+    CREATE TABLE titles (
+        song_id INTEGER PRIMARY KEY REFERENCES songs(id),
+        title TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        settings_hash TEXT NOT NULL,
+        assigned_at TEXT NOT NULL
     ) STRICT;
     """),
 )

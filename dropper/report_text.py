@@ -38,12 +38,12 @@ def status_text(status: DropStatus, *, songs: bool = False, failures: bool = Fal
 
 def _song_table(status: DropStatus) -> Table:
     table = Table(title="songs")
-    for column in ("song", "dur s", "temp", "LUFS", "flags", "tempo", "decision", "style", "distinctions"):
+    for column in ("song", "title", "dur s", "temp", "LUFS", "flags", "tempo", "decision", "style", "distinctions"):
         table.add_column(column)
     for row in status.rows:
         tapped, estimate = row["tempo_tapped_bpm"], row["tempo_estimate_bpm"]
         tempo = f"{tapped:g} (tapped)" if tapped is not None else _tempo(estimate)
-        table.add_row(row["name"], f"{row['duration_s']:.1f}", _fmt(row["temperature"]),
+        table.add_row(row["name"], row["title"] or "", f"{row['duration_s']:.1f}", _fmt(row["temperature"]),
                       _fmt(row["loudness_lufs"], "{:.1f}"), ", ".join(row["flags"]), tempo,
                       row["decision"], row["style"] or "", ", ".join(row["distinctions"]))
     return table

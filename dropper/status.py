@@ -49,8 +49,11 @@ class DropStatus:
 
 def collect(drop: Drop) -> DropStatus:
     """Gather the drop's status from dropper.db."""
+    from dropper.stages.title import song_titles
+
     status = DropStatus(drop=str(drop.root))
     state = decisions(drop)
+    titles = song_titles(drop)
     for song in drop.songs("all"):
         screened = drop.latest_result(song, "screen")
         tempo = drop.latest_result(song, "tempo")
@@ -66,6 +69,7 @@ def collect(drop: Drop) -> DropStatus:
         metrics = (screened or {}).get("metrics", {})
         status.rows.append({
             "name": song.name, "sha256": song.sha256, "duration_s": song.duration_s,
+            "title": titles[song.id].title if song.id in titles else None,
             "temperature": song.temperature, "loudness_lufs": metrics.get("loudness_lufs"),
             "flags": (screened or {}).get("flags", []),
             "tempo_estimate_bpm": (tempo or {}).get("tempo_bpm"), "tempo_tapped_bpm": note.tempo_bpm,

@@ -39,4 +39,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
         || { echo "setup: installing dropper into .venv failed (see pip's messages above)" >&2; exit 2; }
     touch "$stamp"
 fi
+# WordNet for `dropper title`: NLTK's downloader where it answers, else Debian's packages
+# (fetched with apt-get download, unpacked into .venv/nltk_data; no root needed).
+.venv/bin/python scripts/install_wordnet.py >/dev/null \
+    || { echo "setup: could not install the WordNet corpus (see: .venv/bin/python scripts/install_wordnet.py)" >&2; exit 2; }
 echo "setup: .venv ready ($(.venv/bin/dropper --version))"
