@@ -260,6 +260,11 @@ def annotate(song: str, drop_dir: str, decision: str | None, reason: str | None,
                                 style=style, tempo_bpm=tempo_bpm, add_tags=tags, remove_tags=untags,
                                 notes=notes, title=title)
         note = annotations.current(drop).get(target.id, annotations.Annotation())
+    from dropper.titles import unknown_tags
+
+    # Unknown tags are allowed (a new distinction), but a likely typo is pointed out.
+    for message in unknown_tags(tags) + (unknown_tags([style], kind="styles") if style else []):
+        click.echo(f"note: {message}", err=True)
     emit(as_json, {"song": target.name, **note.to_dict()},
          f"{target.name}: " + ", ".join(f"{key}={value}" for key, value in note.to_dict().items()
                                         if value not in (None, [], ())))
