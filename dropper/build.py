@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 
+from dropper.errors import GateRefused
 from dropper.pipeline import StageReport
 from dropper.progress import Progress
 from dropper.stages import BUILD_ORDER
@@ -15,15 +16,23 @@ def run(drop: Drop, *, force: bool = False, jobs: int | None = None, ray_address
     """Run the stages of :data:`BUILD_ORDER` (up to and including ``until``); per-song
     failures are recorded and do not stop the build."""
     reports = []
+    has_reference = _has_reference(drop)
     for name in BUILD_ORDER:
-        if name == "clear" and not _has_reference(drop):
+        if name == "clear" and not has_reference:
             reports.append(StageReport(stage="clear", notes=[
                 "skipped: no reference catalog yet (dropper reference add PATH..., or drop.toml "
                 "reference.catalog); packaging and publishing stay refused until the drop is cleared"]))
             continue
+        if name == "package" and not has_reference:
+            reports.append(StageReport(stage="package", notes=["skipped: the drop is not cleared (see clear)"]))
+            continue
         stage = importlib.import_module(f"dropper.stages.{name}")
-        reports.append(stage.run(drop, force=force, jobs=jobs, ray_address=ray_address,
-                                 progress=progress))
+        try:
+            reports.append(stage.run(drop, force=force, jobs=jobs, ray_address=ray_address,
+                                     progress=progress))
+        except GateRefused as refusal:  # the stages before it keep their results
+            reports.append(StageReport(stage=name, refused=str(refusal)))
+            break
         if name == until:
             break
     return reports

@@ -186,6 +186,22 @@ def title(drop_dir: str, preview_count: int | None, force: bool, as_json: bool) 
 
 @cli.command()
 @drop_argument
+@json_option
+def package(drop_dir: str, as_json: bool) -> None:
+    """Write each kept song's token metadata (ERC-721 JSON with IPFS CIDs), schema-checked.
+
+    Refused (exit 3) unless every kept song is cleared or waived. Token ids are 1..N in the
+    order of the songs' names; build/package.json holds the metadata folder's CID (the base URI).
+    """
+    from dropper.stages import package as stage
+
+    with open_drop(drop_dir) as drop:
+        report = stage.run(drop)
+    emit(as_json, report.to_dict(), "\n".join([report.summary(), *report.notes]))
+
+
+@cli.command()
+@drop_argument
 @stage_options
 def build(drop_dir: str, force: bool, jobs: int | None, ray_address: str | None, as_json: bool) -> None:
     """Run every stage in order (ingest, screen, tempo, clear, visualize); finished work is not redone.
@@ -278,6 +294,7 @@ def reference() -> None:
     dropper reference add PATH... --drop DROP   fingerprint audio files or folders into the index
     dropper reference list --drop DROP          the catalog's tracks and its index hash
     dropper reference remove TRACK --drop DROP  take a track out (every clearance must be redone)
+    dropper reference rebuild --drop DROP       fingerprint every track again (new index format)
     """
 
 
@@ -301,6 +318,25 @@ def reference_add(paths: tuple[str, ...], drop_dir: str, jobs: int | None, ray_a
     with open_drop(drop_dir) as drop:
         report = reference_module.add(drop, list(paths), jobs=jobs, ray_address=ray_address,
                                       progress=Progress.for_terminal(json_output=as_json))
+    emit(as_json, report.to_dict(), "\n".join([report.summary(), *_failure_lines(report), *report.notes]))
+    sys.exit(report.exit_code)
+
+
+@reference.command("rebuild")
+@click.option("--drop", "drop_dir", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="The drop folder.")
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=None, help="Local worker processes.")
+@json_option
+def reference_rebuild(drop_dir: str, jobs: int | None, as_json: bool) -> None:
+    """Fingerprint every reference track again into a new index (after an index format change).
+
+    The old index stays in place until the new one is complete.
+    """
+    from dropper import reference as reference_module
+    from dropper.progress import Progress
+
+    with open_drop(drop_dir) as drop:
+        report = reference_module.rebuild(drop, jobs=jobs, progress=Progress.for_terminal(json_output=as_json))
     emit(as_json, report.to_dict(), "\n".join([report.summary(), *_failure_lines(report), *report.notes]))
     sys.exit(report.exit_code)
 

@@ -109,6 +109,15 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         assigned_at TEXT NOT NULL
     ) STRICT;
     """),
+    ("file CIDs", """
+    -- IPFS CIDs of output files, reused while size and mtime are unchanged.
+    CREATE TABLE file_cids (
+        path TEXT PRIMARY KEY,
+        size_bytes INTEGER NOT NULL,
+        mtime_ns INTEGER NOT NULL,
+        cid TEXT NOT NULL
+    ) STRICT;
+    """),
 )
 
 

@@ -13,12 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
-from dropper import __version__
+from dropper import __version__, schemas
 from dropper.errors import DropperError, MissingInput
 from dropper.files import write_text
-from dropper.resources import load_json
 from dropper.workspace import Drop, Song
 
 SCORE_MEANING = ("log-likelihood ratio in bits that the passage is a copy rather than a chance alignment "
@@ -62,12 +59,8 @@ def to_text(document: dict[str, Any]) -> str:
 
 
 def validate(document: dict[str, Any], *, source: str = "originality report") -> None:
-    """Raise DropperError listing every schema violation with its JSON path."""
-    validator = Draft202012Validator(load_json("metadata", "originality-report.schema.json"))
-    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = "; ".join(f"{error.json_path}: {error.message}" for error in errors[:5])
-        raise DropperError(f"{source}: does not match the originality report schema: {lines}")
+    """Raise SchemaError listing every schema violation with its JSON path."""
+    schemas.validate(document, "originality-report.schema.json", source=source)
 
 
 def stored_results(drop: Drop, songs: list[Song], key: str) -> dict[str, dict[str, Any] | None]:

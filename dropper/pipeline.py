@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dropper.db import now
-from dropper.errors import EXIT_OK, EXIT_SONGS_FAILED, DropperError
+from dropper.errors import EXIT_GATE, EXIT_OK, EXIT_SONGS_FAILED, AudioError, DropperError
 from dropper.files import canonical_json, hash_params, remove_stale_parts
 from dropper.parallel import parallel_map
 from dropper.progress import Progress
@@ -66,17 +66,22 @@ class StageReport:
     songs: list[SongOutcome] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     failure_hint: str | None = None  # where to read the reasons; default: dropper status --failures
+    refused: str | None = None  # a gate's refusal: the stage did not run
 
     def count(self, status: str) -> int:
         return sum(1 for song in self.songs if song.status == status)
 
     @property
     def exit_code(self) -> int:
+        if self.refused:
+            return EXIT_GATE
         return EXIT_SONGS_FAILED if self.count("failed") else EXIT_OK
 
     def summary(self) -> str:
         done, skipped, failed = self.count("done"), self.count("skipped"), self.count("failed")
         line = f"{self.stage}: {done} done, {skipped} skipped (already done), {failed} failed"
+        if self.refused:
+            return f"{self.stage}: {self.refused}"
         if not self.songs:
             line = f"{self.stage}: nothing to do (no songs)"
         elif done == 0 and failed == 0:
@@ -88,7 +93,7 @@ class StageReport:
     def to_dict(self) -> dict[str, Any]:
         return {"stage": self.stage, "params_hash": self.params_hash, "run_id": self.run_id,
                 "done": self.count("done"), "skipped": self.count("skipped"),
-                "failed": self.count("failed"), "notes": self.notes,
+                "failed": self.count("failed"), "refused": self.refused, "notes": self.notes,
                 "songs": [song.to_dict() for song in self.songs]}
 
 
@@ -144,8 +149,10 @@ class guarded:
     def __call__(self, task: Task) -> Outcome:
         try:
             return self.work(task)
-        except DropperError as exc:
+        except AudioError as exc:  # bad input: the same bytes fail the same way, so it is cached
             return Outcome(ok=False, reason=str(exc), final=True)
+        except DropperError as exc:  # e.g. a missing or stale index: retried on the next run
+            return Outcome(ok=False, reason=str(exc), final=False)
         except MemoryError:
             return Outcome(ok=False, reason="out of memory", final=False)
         except Exception as exc:  # a bug: keep the traceback's last line for the report

@@ -8,6 +8,7 @@ invalidates every clearance made against the old one.
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ def index_folder(drop: Drop) -> Path:
 def open_index(drop: Drop, *, create: bool = False):
     """The drop's reference index; a new empty one if ``create`` and none exists yet."""
     from dropper.fingerprint import ReferenceIndex
+    from dropper.fingerprint.index import IndexError_
 
     folder = index_folder(drop)
     if create and not (folder / "manifest.json").exists():
@@ -38,6 +40,8 @@ def open_index(drop: Drop, *, create: bool = False):
     except MissingInput:
         raise MissingInput(f"{folder}: no reference index yet (drop.toml: reference.index); "
                            "build it with: dropper reference add PATH...") from None
+    except IndexError_ as exc:
+        raise IndexError_(f"{exc} with: dropper reference rebuild --drop {drop.root}") from None
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,29 @@ def fingerprint_file(task: Task) -> Outcome:
     params = FingerprintParams.from_dict(task.params)
     y, sr = audio.load(task.source, sr=params.sample_rate_hz, mono=True)
     return Outcome(ok=True, result={"print": fingerprint(y, sr, params)})
+
+
+def rebuild(drop: Drop, *, jobs: int | None = None, ray_address: str | None = None,
+            progress: Progress | None = None) -> StageReport:
+    """Fingerprint every track this drop added again into a new index (after a format change)."""
+    paths = [row["path"] for row in drop.db.execute("SELECT path FROM reference_tracks ORDER BY path")]
+    missing = [path for path in paths if not Path(path).exists()]
+    if missing:
+        raise MissingInput(f"cannot rebuild the reference index: {len(missing)} track file(s) are gone, "
+                           f"e.g. {missing[0]}")
+    folder = index_folder(drop)
+    stale = folder.with_name(folder.name + ".old")
+    shutil.rmtree(stale, ignore_errors=True)
+    if folder.exists():
+        os.replace(folder, stale)
+    try:
+        report = add(drop, paths, jobs=jobs, ray_address=ray_address, progress=progress)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(stale, folder)
+        raise
+    shutil.rmtree(stale, ignore_errors=True)
+    return report
 
 
 def remove(drop: Drop, refs: list[str]) -> list[str]:

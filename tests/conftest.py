@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -127,3 +128,24 @@ def ray_cluster() -> str:
         yield f"{host}:{port}"
     finally:
         subprocess.run([str(ray), "stop", "--force"], capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def built_example(tmp_path_factory):
+    """The example drop built once (songs and catalog synthesized), with the first build's output."""
+    drop = tmp_path_factory.mktemp("example") / "example"
+    drop.mkdir()
+    shutil.copy(REPO / "release" / "example" / "drop.toml", drop / "drop.toml")
+    with open(drop / "drop.toml", "a") as settings:  # small videos keep CI quick; the look is the same
+        settings.write("\n[visualize]\nwidth = 320\nheight = 180\nfps = 10\ngif_width = 160\ngif_height = 90\n")
+    subprocess.run([sys.executable, str(REPO / "release" / "example" / "make_songs.py"),
+                    "--out", str(drop / "songs"), "--catalog", str(drop / "catalog")],
+                   check=True, capture_output=True)
+    first = run_cli("build", str(drop), "--json", check=True)
+    return drop, json.loads(first.stdout)
+
+
+@pytest.fixture(scope="session")
+def example_drop(built_example) -> Path:
+    """The built example drop's folder (see tests/test_example.py)."""
+    return built_example[0]

@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 
-from tests.conftest import REPO, run_cli
+from tests.conftest import run_cli
 
 
-def test_example_drop_builds_and_rebuilds_as_a_no_op(tmp_path):
-    drop = tmp_path / "example"
-    drop.mkdir()
-    shutil.copy(REPO / "release" / "example" / "drop.toml", drop / "drop.toml")
-    with open(drop / "drop.toml", "a") as settings:  # small videos keep CI quick; the look is the same
-        settings.write("\n[visualize]\nwidth = 320\nheight = 180\nfps = 10\ngif_width = 160\ngif_height = 90\n")
-    subprocess.run([sys.executable, str(REPO / "release" / "example" / "make_songs.py"),
-                    "--out", str(drop / "songs"), "--catalog", str(drop / "catalog")],
-                   check=True, capture_output=True)
-    first = run_cli("build", str(drop), "--json", check=True)
-    stages = {report["stage"]: report for report in json.loads(first.stdout)["stages"]}
+def test_example_drop_builds_and_rebuilds_as_a_no_op(built_example):
+    drop, document = built_example
+    stages = {report["stage"]: report for report in document["stages"]}
     assert stages["ingest"]["done"] == 12 and stages["screen"]["done"] == 12
     assert stages["clear"]["done"] == 11 and stages["visualize"]["done"] == 11  # hollow-hush is rejected
     originality = json.loads((drop / "reports" / "originality.json").read_text())
     assert originality["summary"]["passed"] == 11 and originality["reference"]["track_count"] == 4
+    assert stages["title"]["done"] == 11 and stages["package"]["done"] == 11
     status = json.loads(run_cli("status", str(drop), "--json", check=True).stdout)
     rows = {row["name"]: row for row in status["song_rows"]}
     assert rows["hollow-hush"]["decision"] == "reject"  # the drop's auto-reject rule

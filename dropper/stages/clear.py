@@ -35,8 +35,10 @@ def thresholds_of(drop: Drop):
 
 def clearance_params(drop: Drop, index, songs: list[Song]) -> dict[str, Any]:
     """Everything a clearance depends on; its hash is the cache key and the gate's key."""
+    from dropper.fingerprint.landmarks import FORMAT_VERSION
+
     drop_set = hashlib.sha256("".join(sorted(s.sha256 for s in songs)).encode()).hexdigest()
-    return {"fingerprint": index.params.to_dict(), "thresholds": thresholds_of(drop).to_dict(),
+    return {"fingerprint": index.params.to_dict(), "index_format": FORMAT_VERSION, "thresholds": thresholds_of(drop).to_dict(),
             "index_hash": index.index_hash,
             "drop_set": drop_set if drop.config.clear.check_drop else None}
 
@@ -135,9 +137,11 @@ def _drop_index(drop: Drop, songs: list[Song], params: dict[str, Any], *, jobs: 
                 ray_address: str | None, progress: Progress | None) -> Path:
     """An index of the kept songs themselves, built once per set of songs and parameters."""
     from dropper.fingerprint import ReferenceIndex
+    from dropper.fingerprint.landmarks import FORMAT_VERSION
     from dropper.reference import fingerprint_file
 
-    folder = drop.build_dir / "clear" / f"drop-index-{hash_params([params['drop_set'], params['fingerprint']])[:16]}"
+    key = hash_params([params["drop_set"], params["fingerprint"], FORMAT_VERSION])[:16]
+    folder = drop.build_dir / "clear" / f"drop-index-{key}"
     if (folder / "manifest.json").exists():
         return folder
     index = ReferenceIndex.create(folder)

@@ -1,0 +1,167 @@
+"""package: one ERC-721 metadata JSON per kept song, with IPFS CIDs, checked by schema.
+
+Refuses (exit 3) unless every kept song is cleared or waived. Token ids are 1..N in the order
+of the songs' names (their file names without extension): stable while the set of kept songs
+stays the same. The metadata folder is built beside the old one and swapped in whole; its CID
+is the contract's base URI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dropper import schemas
+from dropper.errors import MissingInput
+from dropper.files import write_text
+from dropper.pipeline import SongOutcome, StageReport
+from dropper.progress import Progress
+from dropper.resources import load_json
+from dropper.workspace import Drop, Song
+
+STAGE = "package"
+MIME = {"wav": "audio/wav", "flac": "audio/flac", "ogg": "audio/ogg", "mp3": "audio/mpeg"}
+
+
+@dataclass(frozen=True)
+class Packaged:
+    """Where the metadata went and the CID that becomes the contract's base URI."""
+
+    folder: Path
+    root_cid: str
+    tokens: list[dict[str, Any]]
+    changed: bool = True
+
+    @property
+    def base_uri(self) -> str:
+        return f"ipfs://{self.root_cid}/"
+
+
+def run(drop: Drop, *, progress: Progress | None = None, **_: object) -> StageReport:
+    """Gate, then write build/metadata/<token id>.json for every kept song and build/package.json."""
+    from dropper.gate import require_clearance
+
+    require_clearance(drop, action="package")
+    packaged = write_metadata(drop, [token_document(drop, song) for song in drop.songs("kept")])
+    report = StageReport(stage=STAGE)
+    report.songs = [SongOutcome(token["song"], token["sha256"], "done" if packaged.changed else "skipped", None,
+                                {"token_id": token["token_id"], "title": token["title"]})
+                    for token in packaged.tokens]
+    report.notes.append(f"metadata: {drop.relative(packaged.folder)}, base URI {packaged.base_uri}")
+    return report
+
+
+def token_document(drop: Drop, song: Song) -> tuple[Song, dict[str, Any]]:
+    """The metadata of one song (schema-checked later, with every violation listed)."""
+    from dropper.annotations import current
+    from dropper.gate import waivers
+    from dropper.stages.title import song_titles
+
+    title = song_titles(drop).get(song.id)
+    if title is None:
+        raise MissingInput(f"{song.name}: no title yet: run dropper title {drop.root}")
+    renders = drop.latest_result(song, "visualize")
+    if renders is None:
+        raise MissingInput(f"{song.name}: not rendered yet: run dropper visualize {drop.root}")
+    note = current(drop).get(song.id)
+    tempo = note.tempo_bpm if note and note.tempo_bpm is not None else \
+        (drop.latest_result(song, "tempo") or {}).get("tempo_bpm")
+    license_ = {"spdx": drop.config.drop.license, **load_json("metadata", "licenses.json")[drop.config.drop.license]}
+    media = {role: f"ipfs://{cached_cid(drop, drop.absolute(path))}" for role, path in renders["files"].items()}
+    waiver = waivers(drop).get(song.id)
+    document = {
+        "name": title.title,
+        "description": _description(drop, song, title.title, license_["statement"]),
+        "image": media["gif"], "animation_url": media["video"], "poster": media["poster"],
+        "attributes": _attributes(drop, song, note, tempo),
+        "license": license_,
+        "audio": {"uri": f"ipfs://{cached_cid(drop, drop.absolute(song.path))}", "sha256": song.sha256,
+                  "mime_type": MIME.get(song.format, "audio/wav"), "duration_s": round(song.duration_s, 3)},
+        "originality": _originality(drop, song, waiver),
+    }
+    return song, document
+
+
+def cached_cid(drop: Drop, path: Path) -> str:
+    """The file's CIDv1 (as kubo computes it), reused from dropper.db while it is unchanged."""
+    from dropper import ipfs
+
+    stat = path.stat()
+    row = drop.db.execute("SELECT size_bytes, mtime_ns, cid FROM file_cids WHERE path = ?", (str(path),)).fetchone()
+    if row and (row["size_bytes"], row["mtime_ns"]) == (stat.st_size, stat.st_mtime_ns):
+        return str(row["cid"])
+    cid = ipfs.file_cid(path)
+    drop.db.execute("INSERT OR REPLACE INTO file_cids VALUES (?, ?, ?, ?)",
+                    (str(path), stat.st_size, stat.st_mtime_ns, cid))
+    return cid
+
+
+def write_metadata(drop: Drop, documents: list[tuple[Song, dict[str, Any]]]) -> Packaged:
+    """Validate all documents, then write the folder beside the old one and swap it in."""
+    from dropper import ipfs
+
+    ordered = sorted(documents, key=lambda pair: pair[0].name)
+    problems = [f"{song.name}: {violation}" for song, document in ordered
+                for violation in schemas.violations(document, "token-metadata.schema.json")]
+    if problems:
+        raise schemas.SchemaError(f"token metadata: {len(problems)} schema violation(s): " + "; ".join(problems[:10]))
+    folder = drop.build_dir / "metadata"
+    texts = {f"{token_id}.json": json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+             for token_id, (_, document) in enumerate(ordered, start=1)}
+    unchanged = folder.is_dir() and sorted(p.name for p in folder.iterdir()) == sorted(texts) and all(
+        (folder / name).read_text(encoding="utf-8") == text for name, text in texts.items())
+    fresh = drop.build_dir / ".metadata.new"
+    if not unchanged:
+        shutil.rmtree(fresh, ignore_errors=True)
+        for name, text in texts.items():
+            write_text(fresh / name, text)
+        old = drop.build_dir / ".metadata.old"
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(fresh, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    root = ipfs.tree_cid(folder)
+    tokens = [{"token_id": token_id, "song": song.name, "sha256": song.sha256, "title": document["name"],
+               "metadata": f"{token_id}.json"} for token_id, (song, document) in enumerate(ordered, start=1)]
+    summary = {"metadata_root_cid": root, "base_uri": f"ipfs://{root}/", "token_uri_suffix": ".json",
+               "tokens": tokens}
+    write_text(drop.build_dir / "package.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    return Packaged(folder, root, tokens, changed=not unchanged)
+
+
+def _description(drop: Drop, song: Song, title: str, statement: str) -> str:
+    made = f" Generated by {song.model}" + (f" at temperature {song.temperature:g}" if song.temperature else "") \
+        + "." if song.model else ""
+    return (f"“{title}” by {drop.config.drop.artist}, from the album {drop.config.drop.title}: "
+            f"raw audio from a neural network trained on the band's music.{made} {statement}")
+
+
+def _attributes(drop: Drop, song: Song, note, tempo: float | None) -> list[dict[str, Any]]:
+    attributes: list[dict[str, Any]] = []
+    if tempo is not None:
+        attributes.append({"trait_type": "Tempo", "value": round(float(tempo), 1), "display_type": "number"})
+    if song.temperature is not None:
+        attributes.append({"trait_type": "Temperature", "value": song.temperature, "display_type": "number"})
+    attributes.append({"trait_type": "Duration", "value": round(song.duration_s, 1), "display_type": "number"})
+    if note and note.style:
+        attributes.append({"trait_type": "Style", "value": note.style})
+    attributes += [{"trait_type": "Distinction", "value": tag} for tag in (note.distinctions if note else ())]
+    if song.model:
+        attributes.append({"trait_type": "Model", "value": song.model})
+    attributes.append({"trait_type": "License", "value": drop.config.drop.license})
+    return attributes
+
+
+def _originality(drop: Drop, song: Song, waiver) -> dict[str, Any]:
+    from dropper import reference
+    from dropper.stages.clear import current_key
+
+    index = reference.open_index(drop)
+    return {"verdict": "waived" if waiver else "pass", "index_hash": index.index_hash,
+            "params_hash": current_key(drop, index, drop.songs("kept")),
+            "waiver": waiver.to_dict() if waiver else None}

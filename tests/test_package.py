@@ -1,0 +1,44 @@
+"""package: refused without clearance; metadata follows its schema, with CIDs of the real files."""
+
+from __future__ import annotations
+
+import json
+
+from dropper import ipfs, schemas
+from tests.conftest import run_cli
+
+
+def test_package_is_refused_without_a_reference_catalog(small_drop):
+    with open(small_drop / "drop.toml", "a") as settings:
+        settings.write("[curate]\nkeep_unreviewed = true\n")
+    run_cli("ingest", str(small_drop), check=True)
+    result = run_cli("package", str(small_drop))
+    assert result.returncode == 3
+    assert "package refused: clearance is mandatory" in result.stderr
+    assert not (small_drop / "build" / "metadata").exists()
+
+
+def test_schema_lists_every_violation_with_its_path():
+    bad = {"name": "", "description": "x", "image": "https://example.invalid/a.gif",
+           "animation_url": "ipfs://bafybeiaybwtwonajul2dhf3pxr5gic56sxifh55xtgkwew74rckiwgcrsi",
+           "attributes": [{"trait_type": "Tempo", "value": "fast", "display_type": "number"}],
+           "license": {}, "audio": {}, "originality": {}}
+    found = schemas.violations(bad, "token-metadata.schema.json")
+    paths = " ".join(found)
+    assert "$.name" in paths and "$.image" in paths and "$.attributes[0]" in paths and "$.license" in paths
+    assert len(found) >= 5
+
+
+def test_example_metadata_validates_and_points_at_the_real_files(example_drop):
+    drop = example_drop
+    summary = json.loads((drop / "build" / "package.json").read_text())
+    assert [token["token_id"] for token in summary["tokens"]] == list(range(1, 12))
+    assert summary["metadata_root_cid"] == ipfs.tree_cid(drop / "build" / "metadata")
+    first = json.loads((drop / "build" / "metadata" / "1.json").read_text())
+    assert schemas.violations(first, "token-metadata.schema.json") == []
+    song = next(p for p in (drop / "songs").iterdir() if p.stem == summary["tokens"][0]["song"]
+                and p.suffix != ".json")
+    assert first["audio"]["uri"] == f"ipfs://{ipfs.file_cid(song)}"
+    assert first["license"]["spdx"] == "CC-BY-NC-4.0" and first["originality"]["verdict"] == "pass"
+    traits = {attribute["trait_type"] for attribute in first["attributes"]}
+    assert {"Tempo", "Temperature", "Duration", "Model", "License"} <= traits
