@@ -202,6 +202,22 @@ def package(drop_dir: str, as_json: bool) -> None:
 
 @cli.command()
 @drop_argument
+@json_option
+def verify(drop_dir: str, as_json: bool) -> None:
+    """Re-hash the packaged files and check every recorded CID; exit 1 naming each mismatch."""
+    from dropper import verify as verify_module
+
+    with open_drop(drop_dir) as drop:
+        report = verify_module.run(drop)
+    text = (f"verify: {report.checked} CIDs checked, all match" if report.ok else
+            "\n".join([f"verify: {len(report.mismatches)} of {report.checked} CIDs do not match",
+                       *(f"  {line}" for line in report.mismatches)]))
+    emit(as_json, report.to_dict(), text)
+    sys.exit(0 if report.ok else 1)
+
+
+@cli.command()
+@drop_argument
 @stage_options
 def build(drop_dir: str, force: bool, jobs: int | None, ray_address: str | None, as_json: bool) -> None:
     """Run every stage in order (ingest, screen, tempo, clear, visualize); finished work is not redone.

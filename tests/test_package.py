@@ -42,3 +42,22 @@ def test_example_metadata_validates_and_points_at_the_real_files(example_drop):
     assert first["license"]["spdx"] == "CC-BY-NC-4.0" and first["originality"]["verdict"] == "pass"
     traits = {attribute["trait_type"] for attribute in first["attributes"]}
     assert {"Tempo", "Temperature", "Duration", "Model", "License"} <= traits
+
+
+def test_verify_names_the_token_whose_file_changed(example_drop, tmp_path):
+    import shutil
+
+    drop = tmp_path / "copy"
+    shutil.copytree(example_drop, drop)
+    assert run_cli("verify", str(drop)).returncode == 0
+    summary = json.loads((drop / "build" / "package.json").read_text())
+    first = json.loads((drop / "build" / "metadata" / "1.json").read_text())
+    poster = next((drop / "build" / "posters").glob("*.png"))
+    cid = f"ipfs://{ipfs.file_cid(poster)}"
+    token = next(t for t in summary["tokens"]
+                 if json.loads((drop / "build" / "metadata" / t["metadata"]).read_text())["poster"] == cid)
+    poster.write_bytes(poster.read_bytes() + b"\0")
+    result = run_cli("verify", str(drop))
+    assert result.returncode == 1
+    assert f"token {token['token_id']} ({token['title']}): poster:" in result.stdout
+    assert first["name"] in (drop / "build" / "metadata" / "1.json").read_text()

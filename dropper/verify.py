@@ -1,0 +1,69 @@
+"""``dropper verify``: re-hash the drop's files and check them against the recorded CIDs.
+
+Every CID in the token metadata (audio, video, GIF, poster) and the metadata folder's CID in
+build/package.json are computed again from the bytes on disk (no cache), so a file that was
+swapped or damaged after packaging is named.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from dropper import ipfs
+from dropper.errors import MissingInput
+from dropper.workspace import Drop
+
+ROLES = {"image": "gif", "animation_url": "video", "poster": "poster"}
+
+
+@dataclass
+class VerifyReport:
+    checked: int = 0
+    mismatches: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "checked": self.checked, "mismatches": self.mismatches}
+
+
+def run(drop: Drop) -> VerifyReport:
+    """Recompute every recorded CID from the files; list each one that differs or is missing."""
+    summary_path = drop.build_dir / "package.json"
+    if not summary_path.is_file():
+        raise MissingInput(f"{summary_path}: nothing packaged yet: run dropper package {drop.root}")
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    report = VerifyReport()
+    folder = drop.build_dir / "metadata"
+    report.checked += 1
+    if ipfs.tree_cid(folder) != summary["metadata_root_cid"]:
+        report.mismatches.append(f"build/metadata: its CID is not the base URI's {summary['metadata_root_cid']}")
+    songs = {song.sha256: song for song in drop.songs("all")}
+    for token in summary["tokens"]:
+        document = json.loads((folder / token["metadata"]).read_text(encoding="utf-8"))
+        song = songs.get(token["sha256"])
+        files = _files_of(drop, song)
+        for key, path in [("audio", drop.absolute(song.path) if song else None),
+                          *((key, files.get(role)) for key, role in ROLES.items())]:
+            recorded = document["audio"]["uri"] if key == "audio" else document[key]
+            report.checked += 1
+            problem = _check(path, recorded)
+            if problem:
+                report.mismatches.append(f"token {token['token_id']} ({token['title']}): {key}: {problem}")
+    return report
+
+
+def _files_of(drop: Drop, song) -> dict[str, Any]:
+    rendered = drop.latest_result(song, "visualize") if song else None
+    return {role: drop.absolute(path) for role, path in (rendered or {}).get("files", {}).items()}
+
+
+def _check(path, recorded: str) -> str | None:
+    if path is None or not path.exists():
+        return f"file missing (recorded {recorded})"
+    actual = f"ipfs://{ipfs.file_cid(path)}"
+    return None if actual == recorded else f"{path.name} hashes to {actual}, metadata says {recorded}"
