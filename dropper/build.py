@@ -23,8 +23,8 @@ def run(drop: Drop, *, force: bool = False, jobs: int | None = None, ray_address
                 "skipped: no reference catalog yet (dropper reference add PATH..., or drop.toml "
                 "reference.catalog); packaging and publishing stay refused until the drop is cleared"]))
             continue
-        if name == "package" and not has_reference:
-            reports.append(StageReport(stage="package", notes=["skipped: the drop is not cleared (see clear)"]))
+        if name in ("package", "catalog") and not has_reference:
+            reports.append(StageReport(stage=name, notes=["skipped: the drop is not cleared (see clear)"]))
             continue
         stage = importlib.import_module(f"dropper.stages.{name}")
         try:

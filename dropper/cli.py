@@ -203,6 +203,24 @@ def package(drop_dir: str, as_json: bool) -> None:
 @cli.command()
 @drop_argument
 @json_option
+def catalog(drop_dir: str, as_json: bool) -> None:
+    """Build the annotated public catalog in site/: a filterable grid of the songs, a page per
+    song, the album's charts, the originality report, catalog.json and catalog.csv.
+
+    Static and self-contained (relative links, no network): open site/index.html from disk, or
+    serve or pin the folder as it is.
+    """
+    from dropper.stages import catalog as stage
+
+    with open_drop(drop_dir) as drop:
+        report = stage.run(drop, force=True)
+    emit(as_json, report.to_dict(), "\n".join(report.notes))
+    sys.exit(report.exit_code)
+
+
+@cli.command()
+@drop_argument
+@json_option
 def verify(drop_dir: str, as_json: bool) -> None:
     """Re-hash the packaged files and check every recorded CID; exit 1 naming each mismatch."""
     from dropper import verify as verify_module
@@ -234,7 +252,7 @@ def build(drop_dir: str, force: bool, jobs: int | None, ray_address: str | None,
     lines = []
     for report in reports:
         lines += [report.summary(), *_failure_lines(report), *(f"  {note}" for note in report.notes)]
-    if all(report.count("done") == 0 and report.count("failed") == 0 for report in reports):
+    if all(report.count("done") == 0 and report.count("failed") == 0 and not report.built for report in reports):
         lines.append("build: nothing to do — every stage is up to date")
     emit(as_json, {"stages": [report.to_dict() for report in reports]}, "\n".join(lines))
     sys.exit(max(report.exit_code for report in reports))

@@ -67,6 +67,7 @@ class StageReport:
     notes: list[str] = field(default_factory=list)
     failure_hint: str | None = None  # where to read the reasons; default: dropper status --failures
     refused: str | None = None  # a gate's refusal: the stage did not run
+    built: bool = False  # a stage without per-song work (the catalog) did its work
 
     def count(self, status: str) -> int:
         return sum(1 for song in self.songs if song.status == status)
@@ -83,7 +84,7 @@ class StageReport:
         if self.refused:
             return f"{self.stage}: {self.refused}"
         if not self.songs:
-            line = f"{self.stage}: nothing to do (no songs)"
+            line = f"{self.stage}: {'built' if self.built else 'nothing to do'}"
         elif done == 0 and failed == 0:
             line += " — nothing to do, all results are up to date"
         if failed:

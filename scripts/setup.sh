@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 EXTRAS=${DROPPER_EXTRAS:-test}
-# Debian packages dropper's own steps need (none yet: audio decoding comes in the soundfile
-# wheel). Later stages add theirs here.
-SYSTEM_PACKAGES=()
+# Debian packages: chromium for the catalog's browser tests (Playwright drives it; no browser
+# is downloaded). Audio decoding comes in the soundfile wheel, ffmpeg in imageio-ffmpeg's.
+SYSTEM_PACKAGES=(chromium)
 
 "$PYTHON" - <<'PY' || { echo "setup: dropper needs Python >= 3.11 (set PYTHON=...)" >&2; exit 2; }
 import sys

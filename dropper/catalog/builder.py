@@ -1,0 +1,199 @@
+"""``dropper catalog``: build the drop's static site in ``site/``, beside the old one, then swap.
+
+Pages are rendered from the package's Jinja2 templates; media are hard-linked (copied across
+file systems) under their content-hash build names; links are relative, so the folder works
+from file:// and from any static server.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dropper.catalog import album
+from dropper.catalog.model import Catalog, CatalogSong, collect
+from dropper.templates import render_template
+from dropper.workspace import Drop
+
+DEFAULT_IPFS_GATEWAY = "https://ipfs.io/ipfs/"
+SITE_DIR = "site"
+ASSETS = ("catalog.css", "catalog.js")
+CSV_FIELDS = ("token_id", "name", "sha256", "title", "title_source", "decision", "reason", "decided_by",
+              "style", "tempo_bpm", "tempo_tapped_bpm", "tempo_estimate_bpm", "temperature", "duration_s",
+              "distinctions", "notes", "updated_at", "originality")
+_ASSET_DIR = Path(__file__).resolve().parent.parent / "templates" / "catalog"
+
+
+@dataclass
+class SiteReport:
+    """What ``build_site`` wrote, for people (:meth:`summary`) and scripts (:meth:`to_dict`)."""
+
+    folder: Path
+    songs: int = 0
+    pages: int = 0
+    media_linked: int = 0
+    media_copied: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+    exit_code: int = 0
+
+    def summary(self) -> str:
+        return (f"catalog: {self.songs} songs, {self.pages} pages, "
+                f"{self.media_linked + self.media_copied} media files in {self.folder} ({self.seconds:.1f} s)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"stage": "catalog", "folder": str(self.folder), "songs": self.songs, "pages": self.pages,
+                "media_linked": self.media_linked, "media_copied": self.media_copied,
+                "seconds": round(self.seconds, 3), "notes": self.notes}
+
+
+def build_site(drop: Drop, *, gateway: str = DEFAULT_IPFS_GATEWAY) -> SiteReport:
+    """Build ``<drop>/site/`` from the kept songs; IPFS links go through ``gateway``."""
+    started = time.perf_counter()
+    catalog = collect(drop)
+    final, fresh = drop.root / SITE_DIR, drop.root / f"{SITE_DIR}.new"
+    shutil.rmtree(fresh, ignore_errors=True)
+    report = SiteReport(folder=final, songs=len(catalog.songs))
+    media = _place_media(catalog.songs, fresh / "media", report)
+    has_report = _copy_originality(drop, fresh)
+    if not has_report:
+        report.notes.append("no originality report yet (run dropper clear): footers link to a placeholder")
+    context = {"album": catalog, "gateway": gateway.rstrip("/") + "/", "has_report": has_report}
+    for asset in ASSETS:
+        shutil.copyfile(_ASSET_DIR / asset, _ensure_dir(fresh / "assets") / asset)
+    pages = {"index.html": render_template("catalog/index.html.j2", root="", page="index",
+                                           cards=[_card(s, media) for s in catalog.songs],
+                                           filters=_filters(catalog.songs), **context),
+             "album.html": render_template("catalog/album.html.j2", root="", page="album",
+                                           figures=album.figures(catalog.songs), **context)}
+    for position, song in enumerate(catalog.songs):
+        neighbours = (catalog.songs[position - 1] if position else None,
+                      catalog.songs[position + 1] if position + 1 < len(catalog.songs) else None)
+        pages[f"songs/{song.slug}.html"] = render_template(
+            "catalog/song.html.j2", root="../", page="song", song=song, media=media.get(song.sha256, {}),
+            ipfs=_ipfs_links(song, catalog, gateway), previous=neighbours[0], next=neighbours[1], **context)
+    for name, text in pages.items():
+        _write(fresh / name, text)
+    _write(fresh / "catalog.json", _catalog_json(catalog))
+    _write(fresh / "catalog.csv", _catalog_csv(catalog))
+    _swap(fresh, final)
+    report.pages, report.seconds = len(pages), time.perf_counter() - started
+    return report
+
+
+def _ensure_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _write(path: Path, text: str) -> None:
+    # The whole folder is new and swapped in at the end, so a plain write is already atomic
+    # for readers of site/; write_text adds a rename per file that 1000 pages do not need.
+    _ensure_dir(path.parent)
+    path.write_text(text, encoding="utf-8")
+
+
+def _place_media(songs: list[CatalogSong], folder: Path, report: SiteReport) -> dict[str, dict[str, str]]:
+    """Hard-link (or copy) each song's media into ``folder``; returns role -> site path per song."""
+    _ensure_dir(folder)
+    placed: dict[str, dict[str, str]] = {}
+    for song in songs:
+        for role, source in song.media.items():
+            # Build names are content hashes (same name, same bytes); a folder per role keeps
+            # a poster and a spectrogram of one song apart.
+            target = folder / role / source.name
+            if not target.exists():
+                _ensure_dir(target.parent)
+                try:
+                    os.link(source, target)
+                    report.media_linked += 1
+                except OSError:
+                    shutil.copyfile(source, target)
+                    report.media_copied += 1
+            placed.setdefault(song.sha256, {})[role] = f"media/{role}/{source.name}"
+    return placed
+
+
+def _copy_originality(drop: Drop, site: Path) -> bool:
+    """Copy reports/originality.html and its excerpt folder into the site; False when missing."""
+    html = drop.reports_dir / "originality.html"
+    if not html.is_file():
+        _write(site / "originality.html", "<!doctype html><meta charset=utf-8><title>Originality report</title>"
+               "<p>The originality report has not been written yet.</p>")
+        return False
+    shutil.copyfile(html, site / "originality.html")
+    excerpts = drop.reports_dir / "originality"
+    if excerpts.is_dir():
+        shutil.copytree(excerpts, site / "originality", copy_function=_link_or_copy)
+    return True
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _swap(fresh: Path, final: Path) -> None:
+    """Put ``fresh`` in place of ``final``: two renames, so site/ is never half-written."""
+    old = final.with_name(f"{final.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(fresh, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _card(song: CatalogSong, media: dict[str, dict[str, str]]) -> dict[str, Any]:
+    files = media.get(song.sha256, {})
+    return {"song": song, "href": f"songs/{song.slug}.html", "gif": files.get("gif"),
+            "poster": files.get("poster"), "search": " ".join(
+                filter(None, [song.title, song.name, song.style, *song.distinctions, song.notes])).casefold()}
+
+
+def _filters(songs: list[CatalogSong]) -> dict[str, Any]:
+    tempos = [s.tempo_bpm for s in songs if s.tempo_bpm is not None]
+    temperatures = [s.temperature for s in songs if s.temperature is not None]
+    return {"styles": sorted({s.style for s in songs if s.style}),
+            "tags": sorted({tag for s in songs for tag in s.distinctions}),
+            "tempo": (int(min(tempos, default=0)), int(max(tempos, default=0)) + 1),
+            "temperature": (min(temperatures, default=0.0), max(temperatures, default=0.0))}
+
+
+def _ipfs_links(song: CatalogSong, catalog: Catalog, gateway: str) -> list[dict[str, str]]:
+    """(what, ipfs:// URI, gateway URL) for the song's token metadata and its media."""
+    gateway = gateway.rstrip("/") + "/"
+    document = song.metadata or {}
+    uris = []
+    if catalog.metadata_base_uri and song.token_id is not None:
+        uris.append(("token metadata", f"{catalog.metadata_base_uri}{song.token_id}.json"))
+    uris += [(what, document[key]) for what, key in (("video", "animation_url"), ("timelapse GIF", "image"),
+                                                     ("poster", "poster")) if document.get(key)]
+    if (document.get("audio") or {}).get("uri"):
+        uris.append(("audio", document["audio"]["uri"]))
+    return [{"what": what, "uri": uri, "url": gateway + uri.removeprefix("ipfs://")} for what, uri in uris]
+
+
+def _catalog_json(catalog: Catalog) -> str:
+    songs = [{**song.annotation_row(), "events": [event.to_dict() for event in song.events]}
+             for song in catalog.songs]
+    return json.dumps({"album": catalog.title, "artist": catalog.artist, "license": catalog.license,
+                       "songs": songs}, indent=2, ensure_ascii=False) + "\n"
+
+
+def _catalog_csv(catalog: Catalog) -> str:
+    buffer = io.StringIO()
+    rows = [song.annotation_row() for song in catalog.songs]
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({**row, "distinctions": "; ".join(row["distinctions"])})
+    return buffer.getvalue()

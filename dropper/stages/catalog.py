@@ -1,0 +1,53 @@
+"""catalog: build the public catalog site when anything it shows has changed.
+
+The site itself is built by :func:`dropper.catalog.build_site`; this stage decides whether to,
+from a key over everything the site shows (annotations, token metadata, reports, templates).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from dropper import __version__
+from dropper.files import hash_params, write_text
+from dropper.pipeline import StageReport
+from dropper.progress import Progress
+from dropper.workspace import Drop
+
+STAGE = "catalog"
+KEY_FILE = ".dropper-build-key"
+
+
+def run(drop: Drop, *, force: bool = False, progress: Progress | None = None, **_: object) -> StageReport:
+    """Build site/ unless it already shows exactly the current drop."""
+    from dropper.catalog import build_site
+
+    key = site_key(drop)
+    stamp = drop.root / "site" / KEY_FILE
+    report = StageReport(stage=STAGE, params_hash=key)
+    if not force and stamp.is_file() and stamp.read_text(encoding="utf-8") == key:
+        report.notes.append("site/ is up to date")
+        return report
+    site = build_site(drop)
+    write_text(stamp, key)
+    report.notes += [site.summary().removeprefix("catalog: "), *site.notes]
+    report.built = True
+    return report
+
+
+def site_key(drop: Drop) -> str:
+    """SHA-256 over what the site shows: the catalog data, package and report files, templates."""
+    from dropper.catalog.builder import _catalog_json
+    from dropper.catalog.model import collect
+
+    parts = {"version": __version__, "catalog": _catalog_json(collect(drop))}
+    for path in (drop.build_dir / "package.json", drop.reports_dir / "originality.json"):
+        parts[path.name] = path.read_text(encoding="utf-8") if path.is_file() else None
+    templates = Path(__file__).resolve().parent.parent / "templates"
+    digest = hashlib.sha256()
+    for path in sorted(templates.rglob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    parts["templates"] = digest.hexdigest()
+    return hash_params(parts)
