@@ -14,6 +14,8 @@ from tests.conftest import REPO
 # default; CI checks the script on synthesized songs only.
 ARGS = {"fingerprint": ["--synth"]}
 KEYS = {
+    "gas": {"deploy", "premint_1000", "public_mint", "public_mint_later", "first_transfer", "transfer",
+            "baseline_premint_1000", "baseline_public_mint"},
     "ipfs": {"cid_mb_per_s", "sha256_mb_per_s", "ratio", "max_rss_mb", "bytes_hashed"},
     "fingerprint": {"recall_5s", "recall_5s_worst_condition", "recall_3s", "false_alarms", "wrong_reference",
                     "query_audio_s_per_cpu_s", "index_x_realtime", "index_mb_per_hour", "catalog_hours",
