@@ -30,3 +30,11 @@ def test_wheel_carries_metadata_and_loads_it(tmp_path):
                             env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "drop.toml"
+
+
+def test_wheel_carries_the_compiled_contract_but_not_node_modules(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path), str(REPO)], check=True, capture_output=True)
+    names = zipfile.ZipFile(next(tmp_path.glob("dropper-*.whl"))).namelist()
+    assert "dropper/_data/contracts/artifacts/DropERC721.json" in names
+    assert not [name for name in names if "node_modules" in name]
