@@ -389,24 +389,30 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def calibrate(tracks: list, index: ReferenceIndex, args: argparse.Namespace) -> dict:
-    """Best chance-alignment scores on copy-free calibration audio (score threshold 0, agreement 0.25;
-    the shipped ``min_score_bits`` is the largest of them times a margin)."""
+    """Best chance-alignment scores on copy-free calibration audio, with the score threshold at 0:
+    at agreement 0.25, and at the shipped ``min_agreement`` (the stretch a flag would report);
+    the shipped ``min_score_bits`` is the largest of the latter times a margin."""
+    shipped = ClearanceThresholds()
     loose = ClearanceThresholds(min_score_bits=0.0, min_agreement=0.25)
+    at_agreement = ClearanceThresholds(min_score_bits=0.0)
     rng = np.random.default_rng(args.seed + 1)
-    scores = []
+    scores, flagged_scores = [], []
     for track in tracks:
         for condition in ("clean", "noise_10db", "mp3_64k", "lowpass_4k"):
             y = degrade(track.y, condition, rng, float(np.mean(track.y ** 2)))
-            matches = scan(y, SR, index, thresholds=loose)
-            best = max(matches, key=lambda m: m.score) if matches else None
-            scores.append(best.score if best else 0.0)
-            if best is not None:
-                print(f"  {track.name[:40]:40s} {condition:11s} best {best.score:6.1f} bits "
-                      f"{best.matched_s:5.1f} s agreement {best.agreement:.2f}")
-    top = float(max(scores)) if scores else 0.0
-    print(f"calibration: {len(scores)} copy-free scans, largest chance score {top:.1f} bits")
+            for thresholds, out in ((loose, scores), (at_agreement, flagged_scores)):
+                matches = scan(y, SR, index, thresholds=thresholds)
+                best = max(matches, key=lambda m: m.score) if matches else None
+                out.append(best.score if best else 0.0)
+                if best is not None:
+                    print(f"  {track.name[:40]:40s} {condition:11s} agreement >= {thresholds.min_agreement:.2f}: "
+                          f"best {best.score:6.1f} bits {best.matched_s:5.1f} s agreement {best.agreement:.2f}")
+    top, top_flagged = float(max(scores, default=0.0)), float(max(flagged_scores, default=0.0))
+    print(f"calibration: {len(scores)} copy-free scans; largest chance score {top:.1f} bits at agreement "
+          f">= 0.25, {top_flagged:.1f} bits at agreement >= {shipped.min_agreement} "
+          f"(shipped threshold {shipped.min_score_bits} bits)")
     return {"benchmark": "fingerprint-calibration", "max_chance_score_bits": round(top, 1),
-            "n_scans": len(scores)}
+            "max_chance_score_bits_at_min_agreement": round(top_flagged, 1), "n_scans": len(scores)}
 
 
 def report(results, catalog_s, index_cpu, size_mb, query_s, query_cpu, real_music, args) -> dict:
@@ -456,7 +462,8 @@ def report(results, catalog_s, index_cpu, size_mb, query_s, query_cpu, real_musi
         print(f"  {key:28s} {figures[key]!s:>10}   goal {'<=' if key in ('false_alarms', 'wrong_reference', 'index_mb_per_hour') else '>='} {goal}")
     print(f"  {'offset_error_median_s':28s} {figures['offset_error_median_s']!s:>10}   goal <= 0.1")
     print(f"  {'speed_error_max':28s} {figures['speed_error_max']!s:>10}   goal <= 0.005")
-    print(f"  query audio {query_s / 3600:.2f} h in {query_cpu:.1f} CPU-s; index built in {index_cpu:.1f} CPU-s")
+    print(f"  query audio {query_s / 3600:.2f} h in {query_cpu:.1f} CPU-s; index built in {index_cpu:.1f} CPU-s "
+          "(resampling, fingerprints and the save; decoding not counted: the audio is decoded once and cached)")
     return figures
 
 

@@ -162,7 +162,8 @@ def main() -> None:
     print(f"{'drawing, ms per frame':32s} {draw_ms:9.2f} {'' if base is None else f'{base_draw_ms:9.2f}':>9s} "
           f"{f'<= {GOAL_DRAW_MS:g}':>7s}")
     print(f"{'peak RSS (MB), this process':32s} {peak_rss_mb:9.0f}   ffmpeg peak {ffmpeg_rss_mb:.0f} MB")
-    print(f"{'output per song (MB)':32s} video {ours['video_mb'] / count:.1f}, gif {ours['gif_mb'] / count:.2f}")
+    print(f"{'output per song (MB)':32s} video {ours['video_mb'] / count:.1f}, gif {ours['gif_mb'] / count:.2f} "
+          f"({settings.gif_width}x{settings.gif_height} at {settings.gif_fps:g} fps; goal <= 1)")
     print(json.dumps({
         "benchmark": "visualize", "cpu_s_per_audio_s": round(total, 4),
         "baseline_cpu_s_per_audio_s": None if base is None else round(base_total, 4),
@@ -173,6 +174,9 @@ def main() -> None:
         "songs": count, "seconds_per_song": seconds,
         "baseline_analysis_s": base_per.get("analysis"), "baseline_draw_s": base_per.get("draw"),
         "baseline_encode_s": base_per.get("encode"),
+        "video_mb_per_song": round(ours["video_mb"] / count, 3), "gif_mb_per_song": round(ours["gif_mb"] / count, 3),
+        "gif_width": settings.gif_width, "gif_height": settings.gif_height, "gif_fps": settings.gif_fps,
+        "crf": settings.crf,
     }))
 
 

@@ -105,3 +105,11 @@ def test_silence_and_tiny_clips_scan_without_error(index, song):
 def test_an_empty_index_finds_nothing(tmp_path):
     empty = ReferenceIndex.create(tmp_path / "empty")
     assert scan(synth.make_song(bpm=120, seconds=5, seed=1), SR, empty) == []
+
+
+def test_a_long_weak_stretch_is_trimmed_to_its_dense_part():
+    from dropper.fingerprint.verify import dense_stretch
+
+    found = np.array([0, 1, 0, 0, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1, 0, 0], bool)
+    first, last = dense_stretch(found, 0.45)
+    assert (first, last) == (4, 9) and found[first:last + 1].mean() > 0.45

@@ -37,7 +37,7 @@ def test_save_and_load_round_trip(tmp_path):
     assert loaded.params == FingerprintParams()
     manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
     assert manifest["index_hash"] == saved.index_hash
-    assert len(manifest["shards"]) == 16 and manifest["format_version"] == 1
+    assert len(manifest["shards"]) == 16 and manifest["format_version"] == 2
     assert 0 < loaded.size_bytes
     song = track(2)[int(4 * SR):int(12 * SR)]
     assert [m.track_id for m in scan(song, SR, loaded)] == ["t2"]
@@ -121,3 +121,28 @@ def test_fingerprint_is_pure_and_accepts_any_rate_and_channels():
     stereo = fingerprint(np.stack([y, y]), SR)
     assert np.array_equal(stereo.hashes, first.hashes)
     assert fingerprint(np.zeros(0, np.float32), 44100).hashes.size == 0
+
+
+def test_an_index_of_an_older_format_asks_for_a_rebuild(tmp_path):
+    build(tmp_path / "ix", seeds=(1,))
+    path = tmp_path / "ix" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["format_version"] = 1
+    path.write_text(json.dumps(manifest))
+    with pytest.raises(index_module.IndexError_, match="rebuild the index"):
+        ReferenceIndex.load(tmp_path / "ix")
+
+
+def test_compiled_peak_picking_agrees_with_scipy_filters():
+    from scipy import ndimage
+
+    from dropper.fingerprint.peaks import box_mean, local_peaks
+
+    band = np.random.default_rng(0).normal(-40, 10, (300, 60)).astype(np.float32)
+    background = box_mean(band, 15, 10)
+    expected = ndimage.uniform_filter(band.astype(np.float64), size=(31, 21), mode="nearest")
+    assert np.allclose(background, expected, atol=1e-3)
+    t, f, _ = local_peaks(band, background, np.full(60, -75, np.float32), 3, 4, 3.0)
+    is_max = (band == ndimage.maximum_filter(band, size=(7, 9), mode="nearest")) & (band - expected > 3.0)
+    is_max[:, 0] = is_max[:, -1] = False
+    assert sorted(zip(t.tolist(), f.tolist())) == sorted(zip(*map(list, np.nonzero(is_max))))

@@ -150,3 +150,46 @@ def test_bad_settings_name_the_knob():
     with pytest.raises(ConfigError, match="visualize.width"):
         VisualSettings(width=1281)
     assert VisualSettings.from_dict(VisualSettings().to_dict()) == VisualSettings()
+
+
+def test_video_shows_the_drawn_colours(tmp_path):
+    import imageio_ffmpeg
+
+    from dropper.visualize.analysis import features_from_file
+
+    song = write(tmp_path / "song.wav", synth.make_song(bpm=120, seconds=2.0, seed=6), 22050)
+    render_song(song, **outputs(tmp_path), settings=SMALL)
+    reader = imageio_ffmpeg.read_frames(str(tmp_path / "song.mp4"))
+    next(reader)
+    decoded = [np.frombuffer(frame, np.uint8).reshape(180, 320, 3) for frame in reader]
+    f = features_from_file(song, SMALL)
+    for index in (15, 45):
+        error = decoded[index].astype(np.float32) - draw_frame(f, index, SMALL)
+        # Untagged input made ffmpeg re-matrix every frame: green was off by 11 levels.
+        assert np.abs(error).mean(axis=(0, 1)).max() < 4.0, f"frame {index}"
+        assert np.abs(error.mean(axis=(0, 1))).max() < 2.5, f"frame {index}: colour shift"
+
+
+def test_timelapse_gif_stays_true_to_its_frames_and_small(tmp_path):
+    from scipy.ndimage import uniform_filter
+
+    from dropper.visualize.analysis import features_from_file
+    from dropper.visualize.draw import Painter
+    from dropper.visualize.render import timelapse
+
+    settings = VisualSettings(width=320, height=180, gif_seconds=4.0)  # default GIF size and rate
+    song = write(tmp_path / "song.wav", synth.make_song(bpm=160, seconds=12.0, pattern="blast", seed=7), 22050)
+    facts = render_song(song, **outputs(tmp_path), settings=settings)
+    assert facts.gif_frames == 32 and facts.gif_bytes < 32 * 16_000  # was ~27 kB a frame at 480x270
+    summary = timelapse(features_from_file(song, settings), facts.gif_frames, settings.gif_fps)
+    painter = Painter(settings, settings.gif_width, settings.gif_height)
+    gif = Image.open(tmp_path / "song.gif")
+    assert gif.size == (320, 180)
+    errors = []
+    for index in range(gif.n_frames):  # what a viewer shows, unchanged runs left on screen
+        gif.seek(index)
+        shown = uniform_filter(np.asarray(gif.convert("RGB"), np.float32), (3, 3, 1))  # dither, as seen
+        truth = uniform_filter(painter.rgb(summary, index).astype(np.float32), (3, 3, 1))
+        errors.append(np.abs(shown - truth).mean())
+    # 63 colours cost ~5 levels; leaving runs on screen must not add more (no drift).
+    assert max(errors) < 7.0 and max(errors) < errors[0] + 2.0, errors

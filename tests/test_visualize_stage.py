@@ -37,3 +37,12 @@ def test_changed_look_renders_again(small_drop):
     (small_drop / "drop.toml").write_text(text)
     again = json.loads(run_cli("visualize", str(small_drop), "--json", check=True).stdout)
     assert again["done"] == 4
+
+
+def test_drop_toml_defaults_are_the_renderer_defaults():
+    from dropper.config import from_mapping
+    from dropper.visualize import VisualSettings
+
+    settings = from_mapping({}, environ={}).visualize.as_dict()
+    shipped = VisualSettings()
+    assert {key: value for key, value in settings.items() if getattr(shipped, key) != value} == {}

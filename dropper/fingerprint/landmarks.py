@@ -11,9 +11,10 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 from scipy import fft as sfft
-from scipy import ndimage
 
-FORMAT_VERSION = 1
+from dropper.fingerprint.peaks import box_mean, local_peaks, power_db, rank_in_blocks
+
+FORMAT_VERSION = 2  # 2: float32 spectrogram and compiled peak picking
 BIN_SCALE = 16  # peak frequencies are stored in 1/16 of an STFT bin (parabolic interpolation)
 
 
@@ -193,23 +194,30 @@ def to_mono_resampled(y: np.ndarray, sr: int, target_sr: int) -> np.ndarray:
         return resample_poly(y, target_sr // g, sr // g).astype(np.float32)
 
 
-def spectrogram_db(y: np.ndarray, params: FingerprintParams) -> np.ndarray:
-    """Magnitude STFT in dB re a full-scale sine, shape ``(frames, bins)``, float32."""
+def spectrogram_db(y: np.ndarray, params: FingerprintParams, max_bin: int | None = None) -> np.ndarray:
+    """Magnitude STFT in dB re a full-scale sine, shape ``(frames, bins)``, float32.
+
+    ``max_bin`` (exclusive) leaves out the bins above it, which peak picking never reads.
+    """
     n_fft, hop = params.n_fft, params.hop
+    y = np.ascontiguousarray(y, dtype=np.float32)
     if y.size < n_fft:
         y = np.pad(y, (0, n_fft - y.size))
     n_frames = 1 + (y.size - n_fft) // hop
     frames = np.lib.stride_tricks.as_strided(y, shape=(n_frames, n_fft),
                                              strides=(y.strides[0] * hop, y.strides[0]))
     window = np.hanning(n_fft + 2)[1:-1].astype(np.float32)
-    spectrum = np.abs(sfft.rfft(frames * window, axis=1))
-    spectrum *= 2.0 / window.sum()
-    return (20.0 * np.log10(spectrum + 1e-7)).astype(np.float32)
+    spectrum = sfft.rfft(frames * window, axis=1)  # float32 in, complex64 out
+    n_bins = spectrum.shape[1] if max_bin is None else min(max_bin, spectrum.shape[1])
+    return power_db(spectrum, 0, n_bins, 2.0 / float(window.sum()))
 
 
 def pick_peaks(spec_db: np.ndarray, params: FingerprintParams, peaks_per_s: float
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Local maxima of the spectrogram, the most prominent ``peaks_per_s`` per second.
+
+    A peak is the maximum of its neighbourhood (``peak_radius_*``), above ``floor_db`` and
+    ``min_prominence_db`` over the mean level of the surrounding 0.5 s x 330 Hz.
 
     Returns
     -------
@@ -223,33 +231,23 @@ def pick_peaks(spec_db: np.ndarray, params: FingerprintParams, peaks_per_s: floa
     """
     lo = max(1, int(np.ceil(params.min_freq_hz / params.bin_hz)))
     hi = min(spec_db.shape[1] - 1, int(params.max_freq_hz / params.bin_hz) + 1)
-    band = spec_db[:, lo - 1:hi + 1]
-    size = (2 * params.peak_radius_frames + 1, 2 * params.peak_radius_bins + 1)
-    local_max = ndimage.maximum_filter(band, size=size, mode="nearest")
-    background = ndimage.uniform_filter(band, size=(31, 21), mode="nearest")
-    prominence = band - background
-    is_peak = (band == local_max) & (band > params.floor_db) & (prominence > params.min_prominence_db)
-    is_peak[:, 0] = is_peak[:, -1] = False
-    t, f = np.nonzero(is_peak)
-    strength = prominence[t, f]
+    band = np.ascontiguousarray(spec_db[:, lo - 1:hi + 1])
+    background = box_mean(band, 15, 10)
+    min_level = np.full(band.shape[1], params.floor_db, np.float32)
+    t, f, strength = local_peaks(band, background, min_level, params.peak_radius_frames,
+                                 params.peak_radius_bins, params.min_prominence_db)
     # Keep the strongest peaks per block of about one second, so density is even in time.
     block_frames = max(1, round(1.0 / params.frame_s))
     keep_n = max(1, round(peaks_per_s * block_frames * params.frame_s))
-    block = t // block_frames
-    order = np.lexsort((f, t, -strength, block))
-    block_sorted = block[order]
-    starts = np.searchsorted(block_sorted, block_sorted, side="left")
-    rank = np.arange(order.size) - starts
-    rank_of = np.empty_like(rank)
-    rank_of[order] = rank
-    chosen = np.sort(order[rank < keep_n])  # back to (frame, bin) order
-    t, f, rank_kept = t[chosen], f[chosen], rank_of[chosen]
+    rank = rank_in_blocks(t, strength, block_frames)
+    chosen = rank < keep_n
+    t, f, rank = t[chosen], f[chosen], rank[chosen]
     # Parabolic interpolation of the peak's frequency on the dB magnitudes.
     a, b, c = band[t, f - 1], band[t, f], band[t, f + 1]
     denominator = a - 2 * b + c
     delta = np.where(denominator < 0, 0.5 * (a - c) / np.where(denominator < 0, denominator, -1), 0)
     bins = (f + lo - 1 + np.clip(delta, -0.5, 0.5)) * BIN_SCALE
-    return t.astype(np.uint32), np.round(bins).astype(np.uint16), rank_kept.astype(np.int32)
+    return t.astype(np.uint32), np.round(bins).astype(np.uint16), rank.astype(np.int32)
 
 
 def warp(freq_hz: np.ndarray, params: FingerprintParams) -> np.ndarray:
@@ -314,7 +312,8 @@ def peaks_of(y: np.ndarray, sr: int, params: FingerprintParams, peaks_per_s: flo
     if mono.size > params.hop * ((1 << 20) - 64):
         raise ValueError(f"y: {duration_s:.0f} s is longer than a fingerprint can index "
                          f"({((1 << 20) - 64) * params.frame_s:.0f} s)")
-    frames, bins, rank = pick_peaks(spectrogram_db(mono, params), params, peaks_per_s)
+    spec_db = spectrogram_db(mono, params, max_bin=int(params.max_freq_hz / params.bin_hz) + 3)
+    frames, bins, rank = pick_peaks(spec_db, params, peaks_per_s)
     return frames, bins, rank, duration_s
 
 

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
+from numba import njit
 
 from dropper.fingerprint.index import ReferenceIndex
 from dropper.fingerprint.landmarks import (
@@ -25,8 +26,11 @@ from dropper.fingerprint.verify import (
     QueryGrid,
     best_stretch,
     chance_rate,
+    dense_stretch,
     found_count,
+    frequency_ratio,
     project,
+    stretch_llr,
 )
 
 _OFFSET_BIN = 2  # frames per vote bin of the time offset
@@ -43,9 +47,11 @@ class ClearanceThresholds:
     ``min_agreement`` of the reference's peaks. The defaults were calibrated on copy-free
     material only (8 synthesized songs and 9 recorded tracks held out of every benchmark
     query, each clean, with 10 dB noise, MP3 64k and 4 kHz low-pass: 68 scans against a
-    1.7-hour catalog; ``benchmarks/fingerprint.py --calibrate``): the best chance alignment
-    there scored 89.9 bits and reproduced at most 39 % of the reference peaks, so the shipped
-    thresholds are 100 bits and 45 %.
+    1.7-hour catalog; ``benchmarks/fingerprint.py --calibrate``). With the score threshold at 0,
+    no chance alignment there reproduced 45 % of the reference peaks over 1.5 s (so none would
+    be flagged at any score), and the best one allowed down to 25 % scored 100.8 bits at 33 %
+    (89.9 bits before format 2, whose deeper candidate list and measured speeds fit chance a
+    little better): the two thresholds guard together, 100 bits and 45 %.
 
     Parameters
     ----------
@@ -218,46 +224,100 @@ def _vote(frames: np.ndarray, bins: np.ndarray, index: ReferenceIndex, params: F
     block = np.minimum(t_query[row] // _BLOCK_FRAMES, (1 << _BLOCK_BITS) - 2)
     n_tracks = len(index.tracks)
     key = ((((k * n_tracks + track) << 22) | offset_bin) << _BLOCK_BITS) | block
-    ordered = np.sort(key)
-    starts = np.flatnonzero(np.concatenate([[True], ordered[1:] != ordered[:-1]]))
-    unique = ordered[starts]
-    counts = np.diff(np.concatenate([starts, [ordered.size]]))
-    # Sliding window: offset bins o-1..o+1 (a true offset can sit on a bin edge) and song
-    # blocks b, b+1 (a copy can straddle two blocks).
-    smoothed = np.zeros_like(counts)
-    for step in [d_o * (1 << _BLOCK_BITS) + d_b for d_o in (-1, 0, 1) for d_b in (0, 1)]:
-        at = np.minimum(np.searchsorted(unique, unique + step), unique.size - 1)
-        smoothed += np.where(unique[at] == unique + step, counts[at], 0)
-    # One candidate per (speed, track, offset bin): its best window.
-    alignment = unique >> _BLOCK_BITS
-    order = np.lexsort((unique, -smoothed, alignment))
-    first_of = np.concatenate([[True], alignment[order][1:] != alignment[order][:-1]])
-    best = order[first_of]
-    best = best[smoothed[best] >= thresholds.min_votes]
-    # ...and only where it beats the neighbouring offset bins.
-    best_votes = dict(zip(alignment[best].tolist(), smoothed[best].tolist()))
-    chosen = [i for i in best[np.lexsort((unique[best], -smoothed[best]))]
-              if smoothed[i] > best_votes.get(int(alignment[i]) - 1, 0)
-              and smoothed[i] >= best_votes.get(int(alignment[i]) + 1, 0)][:thresholds.max_candidates]
-    if not chosen:
-        return []
-    # Place each alignment: offset = vote-weighted mean of the three bins' centres; center =
-    # middle of its two-block window of song time.
-    out = []
-    for i in chosen:
-        a, b = int(alignment[i]), int(unique[i] & ((1 << _BLOCK_BITS) - 1))
-        weights = []
-        for d_o in (-1, 0, 1):
-            at = np.searchsorted(unique, [((a + d_o) << _BLOCK_BITS) | (b + d_b) for d_b in (0, 1)])
-            at = np.minimum(at, unique.size - 1)
-            hit = unique[at] == np.array([((a + d_o) << _BLOCK_BITS) | (b + d_b) for d_b in (0, 1)])
-            weights.append(float(np.where(hit, counts[at], 0).sum()))
-        mean_bin = (a & ((1 << 22) - 1)) - (1 << 21) + np.dot(weights, (-1, 0, 1)) / max(sum(weights), 1)
-        k_i, track_i = divmod(a >> 22, n_tracks)
-        out.append(_Candidate(track=track_i, speed=float(speeds[k_i]),
-                              offset=float((mean_bin + 0.5) * _OFFSET_BIN), votes=int(smoothed[i]),
-                              center=float((b + 1) * _BLOCK_FRAMES)))
+    key.sort()
+    unique, votes, mean_bin = _best_windows(key, thresholds.min_votes)
+    order = np.lexsort((unique, -votes))
+    out: list[_Candidate] = []
+    by_track: dict[int, list[_Candidate]] = {}
+    distinct = 0
+    for i in order:
+        alignment, b = int(unique[i]) >> _BLOCK_BITS, int(unique[i]) & ((1 << _BLOCK_BITS) - 1)
+        k_i, track_i = divmod(alignment >> 22, n_tracks)
+        candidate = _Candidate(track=track_i, speed=float(speeds[k_i]),
+                               offset=float((mean_bin[i] - (1 << 21) + 0.5) * _OFFSET_BIN),
+                               votes=int(votes[i]), center=float((b + 1) * _BLOCK_FRAMES))
+        # The same copy voted at a neighbouring speed is verified too (its refined speed may
+        # be the better one) but does not take one of the max_candidates places.
+        same_track = by_track.setdefault(track_i, [])
+        distinct += not any(_same_alignment(candidate, other) for other in same_track)
+        if distinct > thresholds.max_candidates:
+            break
+        out.append(candidate)
+        same_track.append(candidate)
     return out
+
+
+def _same_alignment(a: _Candidate, b: _Candidate) -> bool:
+    """Whether two candidates of one track put the same reference time at the same song time."""
+    if a.track != b.track or abs(a.center - b.center) > _BLOCK_FRAMES:
+        return False
+    ref_a = a.speed * a.center - a.offset
+    ref_b = b.speed * a.center - b.offset
+    return abs(ref_a - ref_b) <= 4 * _OFFSET_BIN
+
+
+@njit(cache=True, nogil=True)
+def _best_windows(key: np.ndarray, min_votes: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The best-voted window of each alignment that beats its neighbouring offset bins.
+
+    ``key`` (sorted) is ``alignment << BLOCK_BITS | block`` per vote, alignment =
+    ``(speed, track) << 22 | offset bin``. A window sums offset bins o-1..o+1 (a true offset
+    can sit on a bin edge) and song blocks b, b+1 (a copy can straddle two blocks). Returns
+    the windows' keys, votes and vote-weighted mean offset bin.
+    """
+    n = key.size
+    unique = np.empty(n, np.int64)
+    counts = np.empty(n, np.int64)
+    m = 0
+    for i in range(n):
+        if m > 0 and key[i] == unique[m - 1]:
+            counts[m - 1] += 1
+        else:
+            unique[m], counts[m] = key[i], 1
+            m += 1
+    unique, counts = unique[:m], counts[:m]
+    smoothed = np.zeros(m, np.int64)
+    weighted = np.zeros(m, np.float64)
+    for d_o in (-1, 0, 1):
+        for d_b in (0, 1):
+            step = (d_o << _BLOCK_BITS) + d_b
+            j = 0
+            for i in range(m):
+                target = unique[i] + step
+                while j < m and unique[j] < target:
+                    j += 1
+                if j < m and unique[j] == target:
+                    smoothed[i] += counts[j]
+                    weighted[i] += d_o * counts[j]
+    # best window per alignment (ties: the earliest block)
+    best_of = np.empty(m, np.int64)
+    alignments = np.empty(m, np.int64)
+    n_align = 0
+    for i in range(m):
+        a = unique[i] >> _BLOCK_BITS
+        if n_align > 0 and alignments[n_align - 1] == a:
+            if smoothed[i] > smoothed[best_of[n_align - 1]]:
+                best_of[n_align - 1] = i
+        else:
+            alignments[n_align], best_of[n_align] = a, i
+            n_align += 1
+    keep = np.zeros(n_align, np.bool_)
+    for g in range(n_align):
+        v = smoothed[best_of[g]]
+        if v < min_votes:
+            continue
+        if g > 0 and alignments[g - 1] == alignments[g] - 1 and smoothed[best_of[g - 1]] >= v:
+            continue
+        if g + 1 < n_align and alignments[g + 1] == alignments[g] + 1 and smoothed[best_of[g + 1]] > v:
+            continue
+        keep[g] = True
+    chosen = best_of[:n_align][keep]
+    mean_bin = np.empty(chosen.size, np.float64)
+    for c in range(chosen.size):
+        i = chosen[c]
+        mean_bin[c] = ((unique[i] >> _BLOCK_BITS) & ((1 << 22) - 1)) + weighted[i] / max(smoothed[i], 1)
+    return unique[chosen], smoothed[chosen], mean_bin
 
 
 def _verify(grid: QueryGrid, ref_frames: np.ndarray, ref_bins: np.ndarray, candidate: _Candidate,
@@ -282,13 +342,21 @@ def _verify(grid: QueryGrid, ref_frames: np.ndarray, ref_bins: np.ndarray, candi
         return None
     candidate = replace(candidate, center=float(t_q[best]) + 1.0 / params.frame_s)
     speed, offset = _refine(grid, ref_frames, ref_bins, candidate, params)
-    idx, t_q, f_q = project(ref_frames, ref_bins, speed, offset, grid.n_frames)
-    if idx.size == 0:
-        return None
-    found = grid.found(t_q, f_q)
-    window = (float(t_q[0]), float(t_q[-1]))
-    p_chance = chance_rate(grid, ref_frames, ref_bins, speed, offset, window, params.frame_s)
-    first, last, llr = best_stretch(found, thresholds.copy_rate, p_chance)
+    first, last, llr, found, idx, t_q, p_chance = _stretch(grid, ref_frames, ref_bins, speed, offset,
+                                                           params, thresholds)
+    if last - first >= 20:
+        # Measure the speed over the whole stretch from the found peaks' frequencies (8 s of
+        # peak times tell 0.1 % steps apart only roughly); keep the reference time at the
+        # stretch's middle, and the new alignment unless it scores clearly worse.
+        middle = 0.5 * (t_q[first] + t_q[last])
+        ratio, n = frequency_ratio(grid, ref_frames, ref_bins, speed, offset, (t_q[first], t_q[last]))
+        if n >= 20 and abs(ratio - speed) <= 0.01 and \
+                min(params.speeds) - 0.005 <= ratio <= max(params.speeds) + 0.005:
+            measured_offset = ratio * middle - (speed * middle - offset)
+            measured = _stretch(grid, ref_frames, ref_bins, ratio, measured_offset, params, thresholds)
+            if measured[2] >= 0.9 * llr:
+                speed, offset = ratio, measured_offset
+                first, last, llr, found, idx, t_q, p_chance = measured
     if last < first:
         return None
     n_found = int(found[first:last + 1].sum())
@@ -304,10 +372,33 @@ def _verify(grid: QueryGrid, ref_frames: np.ndarray, ref_bins: np.ndarray, candi
     return alignment
 
 
+def _stretch(grid: QueryGrid, ref_frames: np.ndarray, ref_bins: np.ndarray, speed: float, offset: float,
+             params: FingerprintParams, thresholds: ClearanceThresholds):
+    """The aligned peaks' best stretch: ``(first, last, llr, found, idx, t_q, chance_rate)``."""
+    idx, t_q, f_q = project(ref_frames, ref_bins, speed, offset, grid.n_frames)
+    if idx.size == 0:
+        return 0, -1, 0.0, np.zeros(0, bool), idx, t_q, 0.0
+    found = grid.found(t_q, f_q)
+    window = (float(t_q[0]), float(t_q[-1]))
+    p_chance = chance_rate(grid, ref_frames, ref_bins, speed, offset, window, params.frame_s)
+    first, last, llr = best_stretch(found, thresholds.copy_rate, p_chance)
+    if last >= first and found[first:last + 1].mean() < thresholds.min_agreement:
+        # The best-scoring stretch runs on into weakly copied music: keep its densest part
+        # (a part never scores more than the whole best stretch, so chance gains nothing).
+        inner_first, inner_last = dense_stretch(found[first:last + 1], thresholds.min_agreement)
+        first, last = first + inner_first, first + inner_last
+        llr = stretch_llr(found[first:last + 1], thresholds.copy_rate, p_chance)
+    return first, last, llr, found, idx, t_q, p_chance
+
+
 def _refine(grid: QueryGrid, ref_frames: np.ndarray, ref_bins: np.ndarray, candidate: _Candidate,
             params: FingerprintParams) -> tuple[float, float]:
     """Speed (steps of 0.1 %), then offset (half frames) that put the most reference peaks
-    exactly on song peaks within 4 s of the votes' center; the center's reference time stays."""
+    exactly on song peaks within 4 s of the votes' center; the center's reference time stays.
+
+    The speed stays within 0.5 % of the voted grid speed: the grid's 1 % steps put every
+    speed that near one of them (the alignment voted at the nearest grid speed is verified too).
+    """
     center = candidate.center
     ref_center = candidate.speed * center - candidate.offset
     window = (center - 4.0 / params.frame_s, center + 4.0 / params.frame_s)
@@ -317,7 +408,7 @@ def _refine(grid: QueryGrid, ref_frames: np.ndarray, ref_bins: np.ndarray, candi
         return found_count(grid, ref_frames, ref_bins, speed, offset, window, exact=True)[0]
 
     # ties go to the step closest to the voted alignment
-    steps = sorted(range(-6, 7), key=abs)
+    steps = sorted(range(-5, 6), key=abs)
     speed = max((candidate.speed * (1 + 0.001 * step) for step in steps), key=lambda s: found(s, 0.0))
     shift = max((0.0, -0.5, 0.5, -1.0, 1.0), key=lambda d: found(speed, d))
     return speed, speed * center - ref_center + shift

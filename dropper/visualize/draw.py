@@ -18,6 +18,8 @@ from dropper.visualize.analysis import Features
 from dropper.visualize.layouts import ANGLES, RADII, make_layout, max_radius
 from dropper.visualize.settings import VisualSettings
 
+assert ANGLES * RADII <= 1 << 16, "cell maps are uint16"
+
 
 class Painter:
     """Draws frames of one layout at one size; build once per song, call per frame."""
@@ -27,12 +29,13 @@ class Painter:
         self.layout = make_layout(settings, width, height)
         self.cells, self.cells_half = _cell_maps(settings.layout, width, height)
         self.yuv = np.empty(width * height * 3 // 2, np.uint8)
-        self.tables = np.empty((3, ANGLES * RADII), np.uint8)
+        self.luma = np.empty(ANGLES * RADII, np.uint8)
+        self.chroma = np.empty(ANGLES * RADII, np.uint16)  # U in the low byte, V in the high
 
     def yuv420(self, features: Features, index: int) -> np.ndarray:
         """The frame as planar YUV 4:2:0 bytes (BT.709, limited range); reuses one buffer."""
-        _encode_yuv(self.layout.linear(features, index), self.tables)
-        _gather_yuv(self.tables[0], self.tables[1], self.tables[2], self.cells, self.cells_half, self.yuv)
+        _encode_yuv(self.layout.linear(features, index), self.luma, self.chroma)
+        _gather_yuv(self.luma, self.chroma, self.cells, self.cells_half, self.yuv)
         return self.yuv
 
     def rgb_table(self, features: Features, index: int) -> np.ndarray:
@@ -59,47 +62,55 @@ def _painter(settings: VisualSettings, width: int, height: int) -> Painter:
     return Painter(settings, width, height)
 
 
-@njit(cache=True, nogil=True)
+# The kernels run in float32 with fastmath (vectorised sqrt and division): the tone curve
+# is smooth, so the last bit of float64 rounding changes no more than one code value.
+@njit(cache=True, nogil=True, fastmath=True)
 def _tone(value):  # pragma: no cover - compiled
     """Linear light to a display value in [0, 1]: a soft shoulder (bright overlaps turn
     white-hot instead of clipping flat), then gamma 2."""
-    value = max(value, 0.0)
-    return np.sqrt(min(1.6 * value / (1.0 + value), 1.0))
+    value = max(value, np.float32(0.0))
+    return np.sqrt(min(np.float32(1.6) * value / (np.float32(1.0) + value), np.float32(1.0)))
 
 
-@njit(cache=True, nogil=True)
-def _encode_yuv(linear, out):  # pragma: no cover - compiled
+@njit(cache=True, nogil=True, fastmath=True)
+def _encode_yuv(linear, luma, chroma):  # pragma: no cover - compiled
     for i in range(linear.shape[1]):
         r, g, b = _tone(linear[0, i]), _tone(linear[1, i]), _tone(linear[2, i])
-        out[0, i] = np.uint8(16.5 + 219.0 * (0.2126 * r + 0.7152 * g + 0.0722 * b))
-        out[1, i] = np.uint8(128.5 + 224.0 * (-0.1146 * r - 0.3854 * g + 0.5 * b))
-        out[2, i] = np.uint8(128.5 + 224.0 * (0.5 * r - 0.4542 * g - 0.0458 * b))
+        y = np.float32(16.5) + np.float32(219.0) * (np.float32(0.2126) * r + np.float32(0.7152) * g
+                                                    + np.float32(0.0722) * b)
+        u = np.float32(128.5) + np.float32(224.0) * (np.float32(-0.1146) * r - np.float32(0.3854) * g
+                                                     + np.float32(0.5) * b)
+        v = np.float32(128.5) + np.float32(224.0) * (np.float32(0.5) * r - np.float32(0.4542) * g
+                                                     - np.float32(0.0458) * b)
+        luma[i] = np.uint8(y)
+        chroma[i] = np.uint16(u) | (np.uint16(v) << np.uint16(8))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=True)
 def _encode_rgb(linear, out):  # pragma: no cover - compiled
     for i in range(linear.shape[1]):
         for c in range(3):
-            out[i, c] = np.uint8(0.5 + 255.0 * _tone(linear[c, i]))
+            out[i, c] = np.uint8(np.float32(0.5) + np.float32(255.0) * _tone(linear[c, i]))
         out[i, 3] = 255
 
 
 @njit(cache=True, nogil=True)
-def _gather_yuv(y_table, u_table, v_table, cells, cells_half, out):  # pragma: no cover - compiled
+def _gather_yuv(luma, chroma, cells, cells_half, out):  # pragma: no cover - compiled
+    # One 16-bit read gives both chroma samples; 16-bit cell maps halve the index traffic.
     n, m = cells.size, cells_half.size
     for i in range(n):
-        out[i] = y_table[cells[i]]
+        out[i] = luma[cells[i]]
     for i in range(m):
-        cell = cells_half[i]
-        out[n + i] = u_table[cell]
-        out[n + m + i] = v_table[cell]
+        both = chroma[cells_half[i]]
+        out[n + i] = both & 0xFF
+        out[n + m + i] = both >> 8
 
 
 # --- geometry ---------------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=8)
 def _cell_maps(layout: str, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cell index of every pixel (full size) and of every 2x2 block (chroma), as flat int32."""
+    """Cell index of every pixel (full size) and of every 2x2 block (chroma), as flat uint16."""
     return _cells(layout, width, height, 1), _cells(layout, width // 2, height // 2, 2)
 
 
@@ -122,4 +133,4 @@ def _cells(layout: str, width: int, height: int, step: int) -> np.ndarray:
         a = np.mod(np.round(angle / (2 * np.pi) * ANGLES).astype(np.int32), ANGLES)
         r = np.minimum((radius * RADII).astype(np.int32), RADII - 1)
         cells = a * RADII + r
-    return np.ascontiguousarray(cells, dtype=np.int32).ravel()
+    return np.ascontiguousarray(cells, dtype=np.uint16).ravel()

@@ -141,11 +141,14 @@ def _render_gif(features: Features, path: Path, settings: VisualSettings) -> tup
     summary = timelapse(features, frames, settings.gif_fps)
     painter = Painter(settings, settings.gif_width, settings.gif_height)
     tables = [painter.rgb_table(summary, index) for index in range(frames)]
-    palette = gif.palette_for(tables)
+    palette = gif.palette_for(tables, painter.cells)
     cube = gif.lookup_cube(palette)
     indexed = [gif.indexed_frame(table, painter.cells, settings.gif_width, cube) for table in tables]
+    transparent = palette.shape[0]  # the entry after the colours
+    gif.keep_unchanged(indexed, palette, transparent)
+    palette = np.concatenate([palette, np.zeros((1, 3), np.uint8)])
     gif.write_gif(path, indexed, palette, width=settings.gif_width, height=settings.gif_height,
-                  fps=settings.gif_fps)
+                  fps=settings.gif_fps, transparent=transparent)
     return time.process_time() - start, frames
 
 
