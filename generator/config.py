@@ -1,0 +1,105 @@
+"""The generator's hyper-parameters: one frozen record, saved as JSON beside every checkpoint.
+
+A checkpoint only loads into a model built from the same architecture fields; training-only
+fields (learning rate, batch size, ...) may change between runs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+
+from dropper.errors import ConfigError
+
+QUANTIZATIONS = ("linear", "mu-law")
+# Fields that change the shape or meaning of the weights; a checkpoint must match them.
+ARCHITECTURE_FIELDS = ("sample_rate", "quantization", "q_levels", "frame_sizes", "dim",
+                       "embedding_dim", "mlp_layers")
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """A multi-tier SampleRNN and how it is trained.
+
+    Parameters
+    ----------
+    sample_rate : int
+        Audio rate in Hz the model hears and writes (training audio is resampled to it).
+    quantization : str
+        ``"linear"`` or ``"mu-law"`` (see :mod:`generator.quantize`).
+    q_levels : int
+        Number of quantization levels (256 = 8-bit).
+    frame_sizes : tuple of int
+        Frame size in samples of each frame-level tier, top tier first; each must divide the
+        one above it. The sample-level MLP reads the last ``frame_sizes[-1]`` samples.
+    dim : int
+        Width of the GRUs and the MLP.
+    embedding_dim : int
+        Width of the sample-level MLP's embedding of each quantized sample.
+    mlp_layers : int
+        Hidden layers of the sample-level MLP.
+    seq_len : int
+        Samples predicted per training sequence (a multiple of ``frame_sizes[0]``).
+    batch_size, learning_rate, val_fraction, seed, checkpoint_every, val_every
+        Training settings: sequences per step, Adam's rate, share of each file held out for
+        validation, seed for init and batches, steps between checkpoints and validations.
+    """
+
+    sample_rate: int = 16000
+    quantization: str = "mu-law"
+    q_levels: int = 256
+    frame_sizes: tuple[int, ...] = (16, 4)
+    dim: int = 512
+    embedding_dim: int = 64
+    mlp_layers: int = 2
+    seq_len: int = 1024
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    val_fraction: float = 0.1
+    seed: int = 0
+    checkpoint_every: int = 500
+    val_every: int = 500
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "frame_sizes", tuple(int(f) for f in self.frame_sizes))
+        if self.quantization not in QUANTIZATIONS:
+            raise ConfigError(f"generator.quantization: unknown value {self.quantization!r}; "
+                              f"allowed: {', '.join(QUANTIZATIONS)}")
+        if not 2 <= self.q_levels <= 65536:
+            raise ConfigError(f"generator.q_levels: {self.q_levels} is out of range (2..65536)")
+        if not self.frame_sizes or any(f < 1 for f in self.frame_sizes):
+            raise ConfigError(f"generator.frame_sizes: {self.frame_sizes} must be positive sizes, top tier first")
+        for upper, lower in zip(self.frame_sizes, self.frame_sizes[1:]):
+            if upper % lower:
+                raise ConfigError(f"generator.frame_sizes: {lower} does not divide {upper} "
+                                  "(each tier's frame must divide the one above)")
+        if self.seq_len < 1 or self.seq_len % self.frame_sizes[0]:
+            raise ConfigError(f"generator.seq_len: {self.seq_len} must be a positive multiple of "
+                              f"the top frame size {self.frame_sizes[0]}")
+        if not 0.0 < self.val_fraction < 0.5:
+            raise ConfigError(f"generator.val_fraction: {self.val_fraction} must lie in (0, 0.5)")
+
+    @property
+    def name(self) -> str:
+        """A short model name for sidecars: ``samplernn-3tier-512``."""
+        return f"samplernn-{len(self.frame_sizes) + 1}tier-{self.dim}"
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str, *, where: str = "config") -> GeneratorConfig:
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{where}: not valid JSON ({exc})") from None
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
+        return cls(**values)
+
+    def architecture_mismatch(self, other: GeneratorConfig) -> list[str]:
+        """Human-readable ``field: mine vs other`` for each architecture field that differs."""
+        return [f"{name}: {getattr(self, name)!r} vs {getattr(other, name)!r}"
+                for name in ARCHITECTURE_FIELDS if getattr(self, name) != getattr(other, name)]
