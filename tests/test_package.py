@@ -61,3 +61,19 @@ def test_verify_names_the_token_whose_file_changed(example_drop, tmp_path):
     assert result.returncode == 1
     assert f"token {token['token_id']} ({token['title']}): poster:" in result.stdout
     assert first["name"] in (drop / "build" / "metadata" / "1.json").read_text()
+
+
+def test_external_url_points_at_the_song_page_when_a_catalog_url_is_set(example_drop, tmp_path):
+    import shutil
+
+    drop = tmp_path / "copy"
+    shutil.copytree(example_drop, drop)
+    with open(drop / "drop.toml", "a") as settings:
+        settings.write('\n[catalog]\nbase_url = "https://fakefeelings.example/"\n')
+    run_cli("package", str(drop), check=True)
+    run_cli("catalog", str(drop), check=True)
+    document = json.loads((drop / "build" / "metadata" / "1.json").read_text())
+    assert document["external_url"].startswith("https://fakefeelings.example/songs/")
+    page = document["external_url"].removeprefix("https://fakefeelings.example/")
+    assert (drop / "site" / page).is_file()
+    assert schemas.violations(document, "token-metadata.schema.json") == []

@@ -106,8 +106,10 @@ def collect(drop: Drop) -> Catalog:
     tokens, base_uri = _tokens(drop)
     verdicts = _verdicts(drop)
     events = _events(drop)
-    songs, slugs = [], set()
-    for song in drop.songs("kept"):
+    kept = drop.songs("kept")
+    slugs = page_slugs([song.name for song in kept])
+    songs = []
+    for song in kept:
         note = state[song.id]
         renders = drop.latest_result(song, "visualize") or {}
         screened = drop.latest_result(song, "screen") or {}
@@ -117,7 +119,7 @@ def collect(drop: Drop) -> Catalog:
         verdict = verdicts.get(song.sha256, {})
         title = titles.get(song.id)
         songs.append(CatalogSong(
-            name=song.name, slug=_unique_slug(song.name, slugs), sha256=song.sha256,
+            name=song.name, slug=slugs[song.name], sha256=song.sha256,
             title=title.title if title else song.name, title_source=title.source if title else "file name",
             duration_s=song.duration_s, temperature=song.temperature, model=song.model,
             tempo_bpm=note.tempo_bpm if note.tempo_bpm is not None else estimate,
@@ -130,6 +132,12 @@ def collect(drop: Drop) -> Catalog:
                    if role in files and drop.absolute(files[role]).is_file()}))
     return Catalog(title=drop.config.drop.title, artist=drop.config.drop.artist, license=license_,
                    songs=songs, metadata_base_uri=base_uri)
+
+
+def page_slugs(names: list[str]) -> dict[str, str]:
+    """Each song's page name in the site (``songs/<slug>.html``), for names in drop order."""
+    taken: set[str] = set()
+    return {name: _unique_slug(name, taken) for name in names}
 
 
 def _unique_slug(name: str, taken: set[str]) -> str:

@@ -29,7 +29,7 @@ def run(drop: Drop, *, force: bool = False, progress: Progress | None = None, **
     if not force and stamp.is_file() and stamp.read_text(encoding="utf-8") == key:
         report.notes.append("site/ is up to date")
         return report
-    site = build_site(drop)
+    site = build_site(drop, gateway=drop.config.catalog.gateway)
     write_text(stamp, key)
     report.notes += [site.summary().removeprefix("catalog: "), *site.notes]
     report.built = True

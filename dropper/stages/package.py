@@ -46,7 +46,16 @@ def run(drop: Drop, *, progress: Progress | None = None, **_: object) -> StageRe
     from dropper.gate import require_clearance
 
     require_clearance(drop, action="package")
-    packaged = write_metadata(drop, [token_document(drop, song) for song in drop.songs("kept")])
+    kept = drop.songs("kept")
+    documents = [token_document(drop, song) for song in kept]
+    if drop.config.catalog.base_url:
+        from dropper.catalog.model import page_slugs
+
+        slugs = page_slugs([song.name for song in kept])
+        base = drop.config.catalog.base_url.rstrip("/")
+        for song, document in documents:
+            document["external_url"] = f"{base}/songs/{slugs[song.name]}.html"
+    packaged = write_metadata(drop, documents)
     report = StageReport(stage=STAGE)
     report.songs = [SongOutcome(token["song"], token["sha256"], "done" if packaged.changed else "skipped", None,
                                 {"token_id": token["token_id"], "title": token["title"]})
