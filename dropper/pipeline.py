@@ -98,6 +98,12 @@ class StageReport:
                 "songs": [song.to_dict() for song in self.songs]}
 
 
+def compute_target(drop: Drop, jobs: int | None, ray_address: str | None) -> tuple[int, str]:
+    """Workers and Ray address for a run: the flag if given, else drop.toml / DROPPER_* settings."""
+    return (drop.config.compute.jobs if jobs is None else jobs,
+            drop.config.compute.ray_address if ray_address is None else ray_address)
+
+
 def params_hash(stage: str, version: int, params: dict[str, Any]) -> str:
     """The cache key part shared by all songs of a stage run."""
     return hash_params({"stage": stage, "version": version, "params": params})
@@ -120,8 +126,7 @@ def run_stage(drop: Drop, *, stage: str, version: int, params: dict[str, Any],
             report.songs.append(cached)
     report.run_id = _start_run(drop, stage, key)
     progress = progress or Progress.quiet()
-    jobs = drop.config.compute.jobs if jobs is None else jobs
-    address = drop.config.compute.ray_address if ray_address is None else ray_address
+    jobs, address = compute_target(drop, jobs, ray_address)
     status = "interrupted"
     try:
         with progress.task(stage, total=len(todo)) as advance:

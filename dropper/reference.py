@@ -17,7 +17,7 @@ from dropper.db import now
 from dropper.errors import MissingInput
 from dropper.files import sha256_file
 from dropper.parallel import parallel_map
-from dropper.pipeline import Outcome, SongOutcome, StageReport, Task, guarded
+from dropper.pipeline import Outcome, SongOutcome, StageReport, Task, compute_target, guarded
 from dropper.progress import Progress
 from dropper.workspace import Drop
 
@@ -71,8 +71,7 @@ def add(drop: Drop, paths: list[str | os.PathLike], *, jobs: int | None = None,
         todo[sha] = Task(sha256=sha, name=path.name, source=str(path), params=index.params.to_dict())
     tasks = list(todo.values())
     progress = progress or Progress.quiet()
-    jobs = drop.config.compute.jobs if jobs is None else jobs
-    address = drop.config.compute.ray_address if ray_address is None else ray_address
+    jobs, address = compute_target(drop, jobs, ray_address)
     try:
         with progress.task("reference", total=len(tasks)) as advance:
             for position, outcome in parallel_map(guarded(fingerprint_file), tasks, jobs=jobs,

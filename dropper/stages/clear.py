@@ -16,7 +16,8 @@ from typing import Any
 from dropper import audio, reference
 from dropper.files import hash_params
 from dropper.parallel import parallel_map
-from dropper.pipeline import Outcome, StageReport, Task, guarded, params_hash, run_stage, song_tasks
+from dropper.pipeline import (Outcome, StageReport, Task, compute_target, guarded, params_hash, run_stage,
+                              song_tasks)
 from dropper.progress import Progress
 from dropper.workspace import Drop, Song
 
@@ -90,8 +91,7 @@ def rescan(drop: Drop, songs: list[Song], params: dict[str, Any], *, jobs: int |
     index = reference.open_index(drop)
     inputs = _inputs(drop, index, songs, params, jobs=jobs, ray_address=ray_address, progress=None)
     tasks = song_tasks(drop, songs, params, stage=STAGE, version=VERSION, inputs=inputs)
-    jobs = drop.config.compute.jobs if jobs is None else jobs
-    address = drop.config.compute.ray_address if ray_address is None else ray_address
+    jobs, address = compute_target(drop, jobs, ray_address)
     results = {}
     for position, outcome in parallel_map(guarded(clear_song), tasks, jobs=jobs, ray_address=address):
         results[tasks[position].sha256] = outcome.result if outcome.ok else \
@@ -147,8 +147,7 @@ def _drop_index(drop: Drop, songs: list[Song], params: dict[str, Any], *, jobs: 
     index = ReferenceIndex.create(folder)
     tasks = [Task(sha256=s.sha256, name=s.name, source=str(drop.absolute(s.path)), params=params["fingerprint"])
              for s in songs]
-    jobs = drop.config.compute.jobs if jobs is None else jobs
-    address = drop.config.compute.ray_address if ray_address is None else ray_address
+    jobs, address = compute_target(drop, jobs, ray_address)
     with (progress or Progress.quiet()).task("drop prints", total=len(tasks)) as advance:
         for position, outcome in parallel_map(guarded(fingerprint_file), tasks, jobs=jobs, ray_address=address):
             task = tasks[position]
