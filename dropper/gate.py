@@ -7,7 +7,6 @@ name) — which then appears in the originality report and the manifest.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from dropper.db import now
@@ -54,7 +53,8 @@ def waivers(drop: Drop) -> dict[int, Waiver]:
 def require_clearance(drop: Drop, *, action: str) -> None:
     """Raise GateRefused (exit 3) unless every kept song is cleared or waived, today."""
     from dropper import reference
-    from dropper.stages.clear import STAGE, current_key
+    from dropper.originality import stored_results
+    from dropper.stages.clear import current_key
 
     songs = drop.songs("kept")
     if not songs:
@@ -63,13 +63,11 @@ def require_clearance(drop: Drop, *, action: str) -> None:
         index = reference.open_index(drop)
     except MissingInput as exc:
         raise GateRefused(f"{action} refused: clearance is mandatory and {exc}") from None
-    key = current_key(drop, index, songs)
+    results = stored_results(drop, songs, current_key(drop, index, songs))
     waived = waivers(drop)
     problems = []
     for song in songs:
-        row = drop.db.execute("SELECT status, result FROM results WHERE sha256 = ? AND stage = ? AND params_hash = ?",
-                              (song.sha256, STAGE, key)).fetchone()
-        verdict = json.loads(row["result"]).get("verdict") if row and row["status"] == "ok" else None
+        verdict = (results[song.sha256] or {}).get("verdict")
         if verdict == "pass" or song.id in waived:
             continue
         problems.append(f"{song.name} ({'flagged' if verdict == 'flagged' else 'not cleared against the current index'})")

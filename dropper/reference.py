@@ -8,6 +8,7 @@ invalidates every clearance made against the old one.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,28 +70,31 @@ def add(drop: Drop, paths: list[str | os.PathLike], *, jobs: int | None = None,
             report.songs.append(SongOutcome(path.name, sha, "skipped"))
             continue
         todo[sha] = Task(sha256=sha, name=path.name, source=str(path), params=index.params.to_dict())
-    tasks = list(todo.values())
-    progress = progress or Progress.quiet()
-    jobs, address = compute_target(drop, jobs, ray_address)
     try:
-        with progress.task("reference", total=len(tasks)) as advance:
-            for position, outcome in parallel_map(guarded(fingerprint_file), tasks, jobs=jobs,
-                                                  ray_address=address):
-                task = tasks[position]
-                if outcome.ok:
-                    print_ = outcome.result["print"]
-                    index.add(track_id=task.sha256, name=Path(task.source).stem, sha256=task.sha256,
-                              print_=print_)
-                    _remember(drop, task, print_.duration_s)
-                report.songs.append(SongOutcome(task.name, task.sha256, "done" if outcome.ok else "failed",
-                                                outcome.reason))
-                advance(task.name)
+        for task, outcome in fingerprints(drop, list(todo.values()), label="reference", jobs=jobs,
+                                          ray_address=ray_address, progress=progress):
+            if outcome.ok:
+                print_ = outcome.result["print"]
+                index.add(track_id=task.sha256, name=Path(task.source).stem, sha256=task.sha256, print_=print_)
+                _remember(drop, task, print_.duration_s)
+            report.songs.append(SongOutcome(task.name, task.sha256, "done" if outcome.ok else "failed",
+                                            outcome.reason))
     finally:
         # Save what was fingerprinted even when interrupted; the save itself is atomic.
         if report.count("done"):
             index.save()
     report.notes.append(_summary(index))
     return report
+
+
+def fingerprints(drop: Drop, tasks: list[Task], *, label: str, jobs: int | None, ray_address: str | None,
+                 progress: Progress | None) -> Iterator[tuple[Task, Outcome]]:
+    """Fingerprint each task's file in workers (processes or Ray); yield ``(task, outcome)`` as they finish."""
+    jobs, address = compute_target(drop, jobs, ray_address)
+    with (progress or Progress.quiet()).task(label, total=len(tasks)) as advance:
+        for position, outcome in parallel_map(guarded(fingerprint_file), tasks, jobs=jobs, ray_address=address):
+            yield tasks[position], outcome
+            advance(tasks[position].name)
 
 
 def fingerprint_file(task: Task) -> Outcome:

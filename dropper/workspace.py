@@ -137,11 +137,12 @@ class Drop:
         return Song.from_row(row)
 
     # Stage results -----------------------------------------------------------------------
-    def latest_result(self, song: Song, stage: str) -> dict[str, Any] | None:
-        """The newest successful result of ``stage`` for ``song``, or None."""
+    def latest_result(self, song: Song | str, stage: str) -> dict[str, Any] | None:
+        """The newest successful result of ``stage`` for a song (or a content hash), or None."""
+        sha256 = song if isinstance(song, str) else song.sha256
         row = self.db.execute(
             "SELECT result FROM results WHERE sha256 = ? AND stage = ? AND status = 'ok' "
-            "ORDER BY created_at DESC, rowid DESC LIMIT 1", (song.sha256, stage)).fetchone()
+            "ORDER BY created_at DESC, rowid DESC LIMIT 1", (sha256, stage)).fetchone()
         return json.loads(row["result"]) if row else None
 
 

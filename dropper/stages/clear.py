@@ -138,7 +138,7 @@ def _drop_index(drop: Drop, songs: list[Song], params: dict[str, Any], *, jobs: 
     """An index of the kept songs themselves, built once per set of songs and parameters."""
     from dropper.fingerprint import ReferenceIndex
     from dropper.fingerprint.landmarks import FORMAT_VERSION
-    from dropper.reference import fingerprint_file
+    from dropper.reference import fingerprints
 
     key = hash_params([params["drop_set"], params["fingerprint"], FORMAT_VERSION])[:16]
     folder = drop.build_dir / "clear" / f"drop-index-{key}"
@@ -147,13 +147,9 @@ def _drop_index(drop: Drop, songs: list[Song], params: dict[str, Any], *, jobs: 
     index = ReferenceIndex.create(folder)
     tasks = [Task(sha256=s.sha256, name=s.name, source=str(drop.absolute(s.path)), params=params["fingerprint"])
              for s in songs]
-    jobs, address = compute_target(drop, jobs, ray_address)
-    with (progress or Progress.quiet()).task("drop prints", total=len(tasks)) as advance:
-        for position, outcome in parallel_map(guarded(fingerprint_file), tasks, jobs=jobs, ray_address=address):
-            task = tasks[position]
-            if outcome.ok:  # a song that fails here fails its own scan with the same reason
-                index.add(track_id=task.sha256, name=task.name, sha256=task.sha256,
-                          print_=outcome.result["print"])
-            advance(task.name)
+    for task, outcome in fingerprints(drop, tasks, label="drop prints", jobs=jobs, ray_address=ray_address,
+                                      progress=progress):
+        if outcome.ok:  # a song that fails here fails its own scan with the same reason
+            index.add(track_id=task.sha256, name=task.name, sha256=task.sha256, print_=outcome.result["print"])
     index.save()
     return folder

@@ -118,9 +118,7 @@ def _sync_songs(drop: Drop, paths: list[Path], hashes: dict[Path, str]) -> list[
     try:
         for path in paths:
             sha = hashes[path]
-            facts = json.loads(drop.db.execute(
-                "SELECT result FROM results WHERE sha256 = ? AND stage = ? AND status = 'ok' "
-                "ORDER BY created_at DESC LIMIT 1", (sha, STAGE)).fetchone()["result"])
+            facts = drop.latest_result(sha, STAGE)
             try:
                 sidecar = read_sidecar(path)
             except ValueError as exc:

@@ -47,7 +47,8 @@ def run(drop: Drop, *, progress: Progress | None = None, **_: object) -> StageRe
 
     require_clearance(drop, action="package")
     kept = drop.songs("kept")
-    documents = [token_document(drop, song) for song in kept]
+    context = DropContext.gather(drop, kept)
+    documents = [token_document(drop, song, context) for song in kept]
     if drop.config.catalog.base_url:
         from dropper.catalog.model import page_slugs
 
@@ -64,24 +65,46 @@ def run(drop: Drop, *, progress: Progress | None = None, **_: object) -> StageRe
     return report
 
 
-def token_document(drop: Drop, song: Song) -> tuple[Song, dict[str, Any]]:
-    """The metadata of one song (schema-checked later, with every violation listed)."""
-    from dropper.annotations import current
-    from dropper.gate import waivers
-    from dropper.stages.title import song_titles
+@dataclass(frozen=True)
+class DropContext:
+    """What every token's metadata shares, read once per run rather than once per song."""
 
-    title = song_titles(drop).get(song.id)
+    titles: dict[int, Any]
+    notes: dict[int, Any]
+    waivers: dict[int, Any]
+    index_hash: str
+    params_hash: str
+    license: dict[str, str]
+
+    @classmethod
+    def gather(cls, drop: Drop, kept: list[Song]) -> DropContext:
+        from dropper import reference
+        from dropper.annotations import current
+        from dropper.gate import waivers
+        from dropper.stages.clear import current_key
+        from dropper.stages.title import song_titles
+
+        index = reference.open_index(drop)
+        spdx = drop.config.drop.license
+        return cls(titles=song_titles(drop), notes=current(drop), waivers=waivers(drop),
+                   index_hash=index.index_hash, params_hash=current_key(drop, index, kept),
+                   license={"spdx": spdx, **load_json("metadata", "licenses.json")[spdx]})
+
+
+def token_document(drop: Drop, song: Song, context: DropContext) -> tuple[Song, dict[str, Any]]:
+    """The metadata of one song (schema-checked later, with every violation listed)."""
+    title = context.titles.get(song.id)
     if title is None:
         raise MissingInput(f"{song.name}: no title yet: run dropper title {drop.root}")
     renders = drop.latest_result(song, "visualize")
     if renders is None:
         raise MissingInput(f"{song.name}: not rendered yet: run dropper visualize {drop.root}")
-    note = current(drop).get(song.id)
+    note = context.notes.get(song.id)
     tempo = note.tempo_bpm if note and note.tempo_bpm is not None else \
         (drop.latest_result(song, "tempo") or {}).get("tempo_bpm")
-    license_ = {"spdx": drop.config.drop.license, **load_json("metadata", "licenses.json")[drop.config.drop.license]}
+    license_ = context.license
     media = {role: f"ipfs://{cached_cid(drop, drop.absolute(path))}" for role, path in renders["files"].items()}
-    waiver = waivers(drop).get(song.id)
+    waiver = context.waivers.get(song.id)
     document = {
         "name": title.title,
         "description": _description(drop, song, title.title, license_["statement"]),
@@ -90,7 +113,8 @@ def token_document(drop: Drop, song: Song) -> tuple[Song, dict[str, Any]]:
         "license": license_,
         "audio": {"uri": f"ipfs://{cached_cid(drop, drop.absolute(song.path))}", "sha256": song.sha256,
                   "mime_type": MIME.get(song.format, "audio/wav"), "duration_s": round(song.duration_s, 3)},
-        "originality": _originality(drop, song, waiver),
+        "originality": {"verdict": "waived" if waiver else "pass", "index_hash": context.index_hash,
+                        "params_hash": context.params_hash, "waiver": waiver.to_dict() if waiver else None},
     }
     return song, document
 
@@ -165,12 +189,3 @@ def _attributes(drop: Drop, song: Song, note, tempo: float | None) -> list[dict[
     attributes.append({"trait_type": "License", "value": drop.config.drop.license})
     return attributes
 
-
-def _originality(drop: Drop, song: Song, waiver) -> dict[str, Any]:
-    from dropper import reference
-    from dropper.stages.clear import current_key
-
-    index = reference.open_index(drop)
-    return {"verdict": "waived" if waiver else "pass", "index_hash": index.index_hash,
-            "params_hash": current_key(drop, index, drop.songs("kept")),
-            "waiver": waiver.to_dict() if waiver else None}
