@@ -118,6 +118,42 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         cid TEXT NOT NULL
     ) STRICT;
     """),
+    ("publish records", """
+    -- One row per contract deployment of the drop (owned by dropper/chain/publish.py).
+    CREATE TABLE deployments (
+        id INTEGER PRIMARY KEY,
+        chain_id INTEGER NOT NULL,
+        network TEXT NOT NULL,
+        settings_hash TEXT NOT NULL,
+        deployer TEXT NOT NULL,
+        address TEXT,
+        deploy_tx TEXT,
+        block INTEGER,
+        created_at TEXT NOT NULL
+    ) STRICT;
+    -- Each transaction of a publish, so that a rerun continues where it stopped.
+    CREATE TABLE chain_steps (
+        deployment_id INTEGER NOT NULL REFERENCES deployments(id),
+        step TEXT NOT NULL,
+        tx_hash TEXT NOT NULL,
+        status TEXT NOT NULL,
+        gas_used INTEGER,
+        block INTEGER,
+        at TEXT NOT NULL,
+        PRIMARY KEY (deployment_id, step)
+    ) STRICT;
+    """),
+    ("pins", """
+    -- CIDs pinned to a target (a kubo RPC URL or a pinning service URL, owned by dropper/ipfs/pin.py).
+    CREATE TABLE pins (
+        target TEXT NOT NULL,
+        cid TEXT NOT NULL,
+        status TEXT NOT NULL,
+        request_id TEXT,
+        at TEXT NOT NULL,
+        PRIMARY KEY (target, cid)
+    ) STRICT;
+    """),
 )
 
 
