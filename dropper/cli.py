@@ -531,6 +531,12 @@ def _step_printer(as_json: bool):
     return lambda step, steps, loss: click.echo(f"\rstep {step}/{steps}  loss {loss:.3f} bits", err=True, nl=False)
 
 
+# Commands that live beside their library code, each in a light module (heavy imports inside
+# the command). Imported last because they reuse the option helpers above. One line each.
+# --- registered commands ---
+# --- end of registered commands ---
+
+
 def main() -> None:
     """Console entry point."""
     try:
