@@ -18,4 +18,4 @@ benchmarks: setup
 	.venv/bin/python benchmarks/tempo.py
 
 clean-example:
-	rm -rf release/example/songs release/example/build release/example/reports release/example/dropper.db*
+	rm -rf release/example/songs release/example/catalog release/example/build release/example/reports release/example/site release/example/manifest.json release/example/dropper.db*

@@ -2,6 +2,8 @@
 
 Prints a table (CPU-seconds per audio-second, split into analysis, drawing and encoding, with
 the goals) and, as its last line, one JSON object. ``--quick`` renders one 15 s song.
+``--device`` picks the paths measured: ``cpu`` (numpy, the headline figure), ``torch`` (CUDA when
+available, else torch's CPU device), or ``both`` (the default when torch is installed).
 
 Baseline: librosa analysis (HPSS, CQT chroma of the harmonic part, A-weighted mel of the
 percussive part), per-frame float drawing of the same look at full size, and imageio's default
@@ -11,6 +13,8 @@ H.264 writer (libx264 preset medium, quality 5) with the song's audio.
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import importlib.util
 import json
 import resource
 import sys
@@ -47,10 +51,12 @@ def make_songs(folder: Path, seconds: float, count: int) -> list[Path]:
 
 
 def run_dropper(songs: list[Path], folder: Path, settings: VisualSettings) -> dict:
-    totals = {"analysis": 0.0, "draw": 0.0, "encode": 0.0, "gif": 0.0, "audio_s": 0.0, "frames": 0}
+    totals = {"analysis": 0.0, "draw": 0.0, "encode": 0.0, "gif": 0.0, "audio_s": 0.0, "frames": 0, "wall": 0.0}
     for song in songs:
+        start = time.perf_counter()
         facts = render_song(song, video_path=folder / f"{song.stem}.mp4", gif_path=folder / f"{song.stem}.gif",
                             poster_path=folder / f"{song.stem}.png", settings=settings)
+        totals["wall"] += time.perf_counter() - start
         totals["analysis"] += facts.analysis_cpu_s
         totals["draw"] += facts.draw_cpu_s
         totals["encode"] += facts.encode_cpu_s
@@ -59,6 +65,7 @@ def run_dropper(songs: list[Path], folder: Path, settings: VisualSettings) -> di
         totals["frames"] += facts.frames
         totals["video_mb"] = totals.get("video_mb", 0.0) + facts.video_bytes / 1e6
         totals["gif_mb"] = totals.get("gif_mb", 0.0) + facts.gif_bytes / 1e6
+        totals.setdefault("gif_mb_each", []).append(facts.gif_bytes / 1e6)
     return totals
 
 
@@ -119,65 +126,103 @@ def run_baseline(songs: list[Path], folder: Path, width: int, height: int, fps: 
     return totals
 
 
+def torch_installed() -> bool:
+    return importlib.util.find_spec("torch") is not None
+
+
+def per_audio_s(totals: dict) -> dict:
+    """CPU-seconds per audio-second of each part, their total, and drawing in ms per frame."""
+    per = {key: totals[key] / totals["audio_s"] for key in ("analysis", "draw", "encode", "gif") if key in totals}
+    return {**per, "total": sum(per.values()), "draw_ms": totals["draw"] / totals["frames"] * 1000,
+            "wall": totals.get("wall", 0.0) / totals["audio_s"]}
+
+
+def print_table(paths: dict[str, dict], base: dict | None, settings: VisualSettings, count: int, seconds: float) -> None:
+    print(f"visualize: {count} synthesized song(s) x {seconds:g} s, {settings.width}x{settings.height} "
+          f"at {settings.fps:g} fps, preset {settings.preset}, crf {settings.crf}")
+    names = list(paths) + (["baseline"] if base else [])
+    columns = {**paths, **({"baseline": base} if base else {})}
+    print(f"{'CPU-s per audio-s':32s} " + " ".join(f"{name:>12s}" for name in names) + f" {'goal':>7s}")
+    rows = [("analysis", "analysis", None), ("drawing", "draw", None), ("encoding (x264 + AAC + pipe)", "encode", None),
+            ("timelapse GIF", "gif", None), ("total", "total", GOAL_CPU_S_PER_AUDIO_S),
+            ("drawing, ms per frame", "draw_ms", GOAL_DRAW_MS), ("wall-s per audio-s", "wall", None)]
+    for label, key, goal in rows:
+        cells = [f"{columns[name][key]:12.3f}" if columns[name].get(key) else f"{'':12s}" for name in names]
+        print(f"{label:32s} " + " ".join(cells) + f" {'' if goal is None else f'<= {goal:g}':>7s}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one 15 s song instead of three of 60 s")
     parser.add_argument("--seconds", type=float, default=None, help="song length in seconds")
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline renderer")
+    parser.add_argument("--device", choices=("cpu", "torch", "both"), default="both" if torch_installed() else "cpu",
+                        help="renderer path(s) to measure: numpy on the CPU, torch (CUDA when available, "
+                             "else CPU), or both (default when torch is installed)")
     options = parser.parse_args()
     seconds = options.seconds or (15.0 if options.quick else 60.0)
     count = 1 if options.quick else 3
-    settings = VisualSettings()
+    devices = ["cpu", "torch"] if options.device == "both" else [options.device]
+    settings = VisualSettings(device="cpu")
+    results, names, peaks = {}, {}, {}
     with tempfile.TemporaryDirectory(prefix="dropper-visualize-bench-") as tmp:
         folder = Path(tmp)
         songs = make_songs(folder, seconds, count)
-        # Warm up once (imports, numba's compiled kernels) on a short clip; not counted.
-        render_song(make_songs(folder / "warm" if (folder / "warm").mkdir() is None else folder, 2.0, 1)[0],
-                    video_path=folder / "w.mp4", gif_path=folder / "w.gif", poster_path=folder / "w.png",
-                    settings=settings)
-        ours = run_dropper(songs, folder, settings)
-        peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        ffmpeg_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        (folder / "warm").mkdir()
+        warm = make_songs(folder / "warm", 2.0, 1)[0]
+        for device in devices:
+            chosen = dataclasses.replace(settings, device=device)
+            # Warm up once (imports, numba's compiled kernels) on a short clip; not counted.
+            render_song(warm, video_path=folder / "w.mp4", gif_path=folder / "w.gif", poster_path=folder / "w.png",
+                        settings=chosen)
+            name = "dropper" if device == "cpu" else f"torch:{torch_device_name()}"
+            results[name] = run_dropper(songs, folder, chosen)
+            names[device] = name
+            peaks[device] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         # The baseline costs ~10x more: one song of the set keeps the default run near 10 minutes.
         base = None if options.no_baseline else run_baseline(songs[:1], folder, settings.width,
                                                              settings.height, settings.fps)
-    audio_s = ours["audio_s"]
-    per = {key: ours[key] / audio_s for key in ("analysis", "draw", "encode", "gif")}
-    total = sum(per.values())
-    draw_ms = ours["draw"] / ours["frames"] * 1000
-    rows = [("analysis", per["analysis"], None), ("drawing", per["draw"], None),
-            ("encoding (x264 + AAC + pipe)", per["encode"], None), ("timelapse GIF", per["gif"], None),
-            ("total", total, GOAL_CPU_S_PER_AUDIO_S)]
-    base_per = {} if base is None else {key: base[key] / base["audio_s"] for key in ("analysis", "draw", "encode")}
-    base_total = sum(base_per.values()) if base else None
-    print(f"visualize: {count} synthesized song(s) x {seconds:g} s, {settings.width}x{settings.height} "
-          f"at {settings.fps:g} fps, preset {settings.preset}, crf {settings.crf}")
-    print(f"{'CPU-s per audio-s':32s} {'dropper':>9s} {'baseline':>9s} {'goal':>7s}")
-    for name, value, goal in rows:
-        key = {"analysis": "analysis", "drawing": "draw"}.get(name, "encode" if name.startswith("enc") else None)
-        ref = base_total if name == "total" else base_per.get(key) if key else None
-        print(f"{name:32s} {value:9.3f} {'' if ref is None else f'{ref:9.3f}':>9s} "
-              f"{'' if goal is None else f'<= {goal:g}':>7s}")
-    base_draw_ms = None if base is None else base["draw"] / base["frames"] * 1000
-    print(f"{'drawing, ms per frame':32s} {draw_ms:9.2f} {'' if base is None else f'{base_draw_ms:9.2f}':>9s} "
-          f"{f'<= {GOAL_DRAW_MS:g}':>7s}")
-    print(f"{'peak RSS (MB), this process':32s} {peak_rss_mb:9.0f}   ffmpeg peak {ffmpeg_rss_mb:.0f} MB")
-    print(f"{'output per song (MB)':32s} video {ours['video_mb'] / count:.1f}, gif {ours['gif_mb'] / count:.2f} "
-          f"({settings.gif_width}x{settings.gif_height} at {settings.gif_fps:g} fps; goal <= 1)")
-    print(json.dumps({
-        "benchmark": "visualize", "cpu_s_per_audio_s": round(total, 4),
-        "baseline_cpu_s_per_audio_s": None if base is None else round(base_total, 4),
-        "analysis_s": round(per["analysis"], 4), "draw_s": round(per["draw"], 4),
-        "encode_s": round(per["encode"], 4), "gif_s": round(per["gif"], 4),
+    paths = {name: per_audio_s(totals) for name, totals in results.items()}
+    base_per = per_audio_s(base) if base else None
+    print_table(paths, base_per, settings, count, seconds)
+    head = paths[names[devices[0]]]
+    first = results[names[devices[0]]]
+    print(f"{'peak RSS (MB), this process':32s} {max(peaks.values()):9.0f}")
+    print(f"{'output per song (MB)':32s} video {first['video_mb'] / count:.1f}, gif {first['gif_mb'] / count:.2f} "
+          f"({settings.gif_width}x{settings.gif_height} at {settings.gif_fps:g} fps)")
+    line = {
+        "benchmark": "visualize", "device": devices[0], "cpu_s_per_audio_s": round(head["total"], 4),
+        "baseline_cpu_s_per_audio_s": None if base_per is None else round(base_per["total"], 4),
+        "analysis_s": round(head["analysis"], 4), "draw_s": round(head["draw"], 4),
+        "encode_s": round(head["encode"], 4), "gif_s": round(head["gif"], 4),
         "width": settings.width, "height": settings.height, "fps": settings.fps,
-        "draw_ms_per_frame": round(draw_ms, 3), "peak_rss_mb": round(peak_rss_mb, 1),
+        "draw_ms_per_frame": round(head["draw_ms"], 3), "peak_rss_mb": round(max(peaks.values()), 1),
         "songs": count, "seconds_per_song": seconds,
-        "baseline_analysis_s": base_per.get("analysis"), "baseline_draw_s": base_per.get("draw"),
-        "baseline_encode_s": base_per.get("encode"),
-        "video_mb_per_song": round(ours["video_mb"] / count, 3), "gif_mb_per_song": round(ours["gif_mb"] / count, 3),
+        "baseline_analysis_s": None if base_per is None else base_per["analysis"],
+        "baseline_draw_s": None if base_per is None else base_per["draw"],
+        "baseline_encode_s": None if base_per is None else base_per["encode"],
+        "video_mb_per_song": round(first["video_mb"] / count, 3), "gif_mb_per_song": round(first["gif_mb"] / count, 3),
+        "gif_mb_per_song_each": [round(mb, 3) for mb in first["gif_mb_each"]],
         "gif_width": settings.gif_width, "gif_height": settings.gif_height, "gif_fps": settings.gif_fps,
         "crf": settings.crf,
-    }))
+    }
+    if "torch" in devices and "cpu" in devices:
+        torch_path = paths[names["torch"]]
+        line.update({"torch_device": names["torch"].split(":", 1)[1],
+                     "torch_cpu_s_per_audio_s": round(torch_path["total"], 4),
+                     "torch_analysis_s": round(torch_path["analysis"], 4), "torch_draw_s": round(torch_path["draw"], 4),
+                     "torch_encode_s": round(torch_path["encode"], 4),
+                     "torch_draw_ms_per_frame": round(torch_path["draw_ms"], 3),
+                     "torch_wall_s_per_audio_s": round(torch_path["wall"], 4),
+                     "wall_s_per_audio_s": round(head["wall"], 4)})
+    print(json.dumps(line))
+
+
+def torch_device_name() -> str:
+    """The torch device the ``torch`` setting runs on here: cuda or cpu."""
+    from dropper.visualize.device import torch_device
+
+    return torch_device("torch").type
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 pragma solidity 0.8.30;
 
 import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
-import {ERC721Consecutive} from "@openzeppelin/contracts/token/ERC721/extensions/ERC721Consecutive.sol";
 import {ERC2981} from "@openzeppelin/contracts/token/common/ERC2981.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {IERC2309} from "@openzeppelin/contracts/interfaces/IERC2309.sol";
 import {IERC4906} from "@openzeppelin/contracts/interfaces/IERC4906.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {Strings} from "@openzeppelin/contracts/utils/Strings.sol";
@@ -14,7 +14,12 @@ import {ShortString, ShortStrings} from "@openzeppelin/contracts/utils/ShortStri
 /// @notice Token ids run from 1 to `maxSupply` (one token per kept song). The first
 /// `premintCount` ids go to the artist, either at deployment through ERC-2309 consecutive
 /// transfers or afterwards in owner-driven batches; ids after them are sold by `mint`.
-contract DropERC721 is ERC721Consecutive, ERC2981, Ownable, IERC4906 {
+/// @dev The consecutive premint always gives one range (1..premintCount) to one owner (the
+/// artist), so an id of that range that never moved is owned by the immutable `artist`: no
+/// ownership checkpoints are needed. OpenZeppelin's ERC721Consecutive keeps such checkpoints
+/// for any number of ranges and owners; they cost 841 bytes of code (about 180k gas at
+/// deployment) and 46k gas per premint for nothing here. Tokens are never burned.
+contract DropERC721 is ERC721, ERC2981, Ownable, IERC4906, IERC2309 {
     using Strings for uint256;
     using ShortStrings for *;
 
@@ -39,22 +44,23 @@ contract DropERC721 is ERC721Consecutive, ERC2981, Ownable, IERC4906 {
         address artist;
         address royaltyReceiver;
         uint96 royaltyBps;
-        uint128 priceWei;
+        uint96 priceWei;
         uint32 walletLimit;
     }
 
     /// @dev Everything a public mint reads, in one storage slot.
     struct Sale {
-        uint128 priceWei;
+        uint96 priceWei;
         uint32 walletLimit;
         uint64 nextSaleId;
+        uint32 maxSupply;
         bool open;
     }
 
     /// ERC-7572: contract-level metadata changed.
     event ContractURIUpdated();
     /// The base URI can no longer change.
-    event BaseURIFrozen(string baseURI);
+    event BaseURIFrozen();
     event SaleUpdated(uint256 priceWei, uint256 walletLimit, bool open);
 
     error SupplyExceeded(uint256 available);
@@ -64,51 +70,73 @@ contract DropERC721 is ERC721Consecutive, ERC2981, Ownable, IERC4906 {
     error BaseURIIsFrozen();
     error BadPremint();
     error WithdrawFailed();
+    error LicenseURITooLong();
+
+    // ERC-2309 events name at most this many ids, as OpenZeppelin's ERC721Consecutive does.
+    uint256 private constant _MAX_BATCH = 5000;
+    uint256 private constant _MAX_LICENSE_URI = 96;
 
     /// SHA-256 over the ordered media content hashes, fixed at deployment.
     bytes32 public immutable provenanceHash;
-    uint256 public immutable maxSupply;
     uint256 public immutable premintCount;
     address public immutable artist;
     PremintMode public immutable premintMode;
-    // Ids up to this one may live in the consecutive-ownership checkpoints.
+    // Ids 1.._lastConsecutiveId were minted to the artist by ERC-2309 at deployment.
     uint256 private immutable _lastConsecutiveId;
     // Short (<= 31 bytes, e.g. ".json"); kept in code rather than in a storage slot.
     ShortString private immutable _uriSuffix;
+    // The license URI (at most 96 bytes, fixed for good) lives in code: three words and a length.
+    bytes32 private immutable _license0;
+    bytes32 private immutable _license1;
+    bytes32 private immutable _license2;
+    uint256 private immutable _licenseLength;
 
     Sale private _sale;
     // Only used by the batched premint: a consecutive premint is complete at deployment.
     uint256 private _batchPreminted;
     bool public baseURIFrozen;
     string private _baseTokenURI;
+    // Empty means the default, contract.json beside the token metadata (see contractURI).
     string private _contractURI;
-    string public licenseURI;
 
     constructor(DropConfig memory config)
         ERC721(config.name, config.symbol)
         Ownable(msg.sender)
     {
-        if (config.premintCount > config.maxSupply) revert BadPremint();
+        if (config.premintCount > config.maxSupply || config.maxSupply > type(uint32).max) revert BadPremint();
         if ((config.premintMode == PremintMode.None) != (config.premintCount == 0)) revert BadPremint();
+        if (config.premintCount > 0 && config.artist == address(0)) revert BadPremint();
         provenanceHash = config.provenanceHash;
-        maxSupply = config.maxSupply;
         premintCount = config.premintCount;
         artist = config.artist;
         premintMode = config.premintMode;
         _baseTokenURI = config.baseURI;
         _uriSuffix = config.uriSuffix.toShortString();
-        _contractURI = config.contractURI;
-        licenseURI = config.licenseURI;
+        if (bytes(config.contractURI).length > 0) _contractURI = config.contractURI;
+        (_license0, _license1, _license2, _licenseLength) = _packLicense(config.licenseURI);
         _setDefaultRoyalty(config.royaltyReceiver, config.royaltyBps);
-        _sale = Sale(config.priceWei, config.walletLimit, uint64(config.premintCount + 1), false);
+        _sale = Sale(config.priceWei, config.walletLimit, uint64(config.premintCount + 1),
+            uint32(config.maxSupply), false);
 
         uint256 consecutive = config.premintMode == PremintMode.Consecutive ? config.premintCount : 0;
         _lastConsecutiveId = consecutive;
-        for (uint256 minted = 0; minted < consecutive; ) {
-            uint256 batch = consecutive - minted;
-            if (batch > _maxBatchSize()) batch = _maxBatchSize();
-            _mintConsecutive(config.artist, uint96(batch));
-            minted += batch;
+        if (consecutive > 0) {
+            _increaseBalance(config.artist, uint128(consecutive));
+            for (uint256 first = 1; first <= consecutive; first += _MAX_BATCH) {
+                uint256 last = first + _MAX_BATCH - 1;
+                emit ConsecutiveTransfer(first, last < consecutive ? last : consecutive, address(0), config.artist);
+            }
+        }
+    }
+
+    function _packLicense(string memory uri) private pure returns (bytes32 a, bytes32 b, bytes32 c, uint256 length) {
+        length = bytes(uri).length;
+        if (length > _MAX_LICENSE_URI) revert LicenseURITooLong();
+        bytes memory padded = bytes.concat(bytes(uri), new bytes(_MAX_LICENSE_URI));
+        assembly ("memory-safe") {
+            a := mload(add(padded, 32))
+            b := mload(add(padded, 64))
+            c := mload(add(padded, 96))
         }
     }
 
@@ -119,7 +147,8 @@ contract DropERC721 is ERC721Consecutive, ERC2981, Ownable, IERC4906 {
         Sale memory current = _sale;
         if (!current.open) revert SaleClosed();
         uint256 first = current.nextSaleId;
-        if (first + quantity > maxSupply + 1) revert SupplyExceeded(maxSupply + 1 - first);
+        uint256 end = uint256(current.maxSupply) + 1;
+        if (first + quantity > end) revert SupplyExceeded(end - first);
         if (msg.value != uint256(current.priceWei) * quantity) revert WrongPayment(uint256(current.priceWei) * quantity);
         // The limit is checked on the wallet's holdings: a counter of its own would cost a
         // fresh storage slot (~22k gas) on every wallet's first mint.
@@ -158,7 +187,7 @@ contract DropERC721 is ERC721Consecutive, ERC2981, Ownable, IERC4906 {
         return (s.priceWei, s.walletLimit, s.nextSaleId, s.open);
     }
 
-    function setSale(uint128 priceWei, uint32 walletLimit, bool open) external onlyOwner {
+    function setSale(uint96 priceWei, uint32 walletLimit, bool open) external onlyOwner {
         Sale storage s = _sale;
         (s.priceWei, s.walletLimit, s.open) = (priceWei, walletLimit, open);
         emit SaleUpdated(priceWei, walletLimit, open);
@@ -177,6 +206,24 @@ contract DropERC721 is ERC721Consecutive, ERC2981, Ownable, IERC4906 {
         return string.concat(_baseTokenURI, tokenId.toString(), _uriSuffix.toString());
     }
 
+    /// @notice Number of tokens the drop will ever have (one per kept song).
+    function maxSupply() public view returns (uint256) {
+        return _sale.maxSupply;
+    }
+
+    /// @notice The license of the drop's songs, fixed at deployment.
+    function licenseURI() external view returns (string memory uri) {
+        (bytes32 a, bytes32 b, bytes32 c) = (_license0, _license1, _license2);
+        uri = new string(_MAX_LICENSE_URI);
+        uint256 length = _licenseLength;
+        assembly ("memory-safe") {
+            mstore(add(uri, 32), a)
+            mstore(add(uri, 64), b)
+            mstore(add(uri, 96), c)
+            mstore(uri, length)
+        }
+    }
+
     function baseURI() external view returns (string memory) {
         return _baseTokenURI;
     }
@@ -184,17 +231,19 @@ contract DropERC721 is ERC721Consecutive, ERC2981, Ownable, IERC4906 {
     function setBaseURI(string calldata newBaseURI) external onlyOwner {
         if (baseURIFrozen) revert BaseURIIsFrozen();
         _baseTokenURI = newBaseURI;
-        emit BatchMetadataUpdate(1, maxSupply);
+        emit BatchMetadataUpdate(1, maxSupply());
+        if (bytes(_contractURI).length == 0) emit ContractURIUpdated();
     }
 
     /// @notice Fix the base URI for good.
     function freezeBaseURI() external onlyOwner {
         baseURIFrozen = true;
-        emit BaseURIFrozen(_baseTokenURI);
+        emit BaseURIFrozen();
     }
 
-    /// ERC-7572 contract-level metadata.
+    /// ERC-7572 contract-level metadata: by default contract.json beside the token metadata.
     function contractURI() external view returns (string memory) {
+        if (bytes(_contractURI).length == 0) return string.concat(_baseTokenURI, "contract.json");
         return _contractURI;
     }
 
@@ -214,14 +263,10 @@ contract DropERC721 is ERC721Consecutive, ERC2981, Ownable, IERC4906 {
         return interfaceId == 0x49064906 || super.supportsInterface(interfaceId);
     }
 
-    function _firstConsecutiveId() internal pure override returns (uint96) {
-        return 1;
-    }
-
-    // Sale and batched-premint ids were never part of a consecutive batch: skip the
-    // checkpoint lookup (about 7k gas on every mint).
+    // An id of the consecutive premint that never moved still belongs to the artist.
     function _ownerOf(uint256 tokenId) internal view override returns (address) {
-        if (tokenId > _lastConsecutiveId) return ERC721._ownerOf(tokenId);
-        return super._ownerOf(tokenId);
+        address owner = super._ownerOf(tokenId);
+        if (owner == address(0) && tokenId != 0 && tokenId <= _lastConsecutiveId) return artist;
+        return owner;
     }
 }

@@ -12,13 +12,21 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dropper.db import now
-from dropper.errors import ConfigError
+from dropper.errors import ConfigError, DropperError
 
 if TYPE_CHECKING:
     from dropper.workspace import Drop, Song
 
 KINDS = ("decision", "style", "tempo", "distinctions", "notes", "title")
 DECISIONS = ("keep", "reject")
+
+
+class EditConflict(DropperError):
+    """A song changed since the editor read it (another tab, person or command wrote first)."""
+
+    def __init__(self, message: str, *, revision: int):
+        super().__init__(message)
+        self.revision = revision
 
 
 @dataclass
@@ -53,22 +61,64 @@ def record(drop: Drop, song: Song, kind: str, value: Any, *, author: str) -> int
     return int(cursor.lastrowid)
 
 
-def undo_last(drop: Drop, song: Song, *, author: str) -> str | None:
-    """Mark the song's newest live event undone; returns its kind (None if nothing to undo)."""
-    row = drop.db.execute(
-        "SELECT id, kind FROM events WHERE song_id = ? AND undone_by IS NULL "
-        "ORDER BY id DESC LIMIT 1", (song.id,)).fetchone()
-    if row is None:
-        return None
+def undo_last(drop: Drop, song: Song, *, author: str,
+              expected_revision: int | None = None) -> str | None:
+    """Mark the song's newest live event undone; returns its kind (None if nothing to undo).
+
+    With ``expected_revision`` (see :func:`revision`), raise :class:`EditConflict` instead
+    when the song changed since the caller read it.
+    """
     drop.db.execute("BEGIN IMMEDIATE")
-    undo_id = drop.db.execute(
-        "INSERT INTO events (song_id, kind, value, author, at) VALUES (?, ?, ?, ?, ?)",
-        (song.id, row["kind"], json.dumps({"undo": row["id"]}), author, now())).lastrowid
-    drop.db.execute("UPDATE events SET undone_by = ? WHERE id = ?", (undo_id, row["id"]))
-    # The undo marker itself is not a value: mark it as consumed by itself.
-    drop.db.execute("UPDATE events SET undone_by = id WHERE id = ?", (undo_id,))
-    drop.db.execute("COMMIT")
+    try:
+        _check_revision(drop, song, expected_revision)
+        row = drop.db.execute(
+            "SELECT id, kind FROM events WHERE song_id = ? AND undone_by IS NULL "
+            "ORDER BY id DESC LIMIT 1", (song.id,)).fetchone()
+        if row is None:
+            drop.db.execute("ROLLBACK")
+            return None
+        undo_id = drop.db.execute(
+            "INSERT INTO events (song_id, kind, value, author, at) VALUES (?, ?, ?, ?, ?)",
+            (song.id, row["kind"], json.dumps({"undo": row["id"]}), author, now())).lastrowid
+        drop.db.execute("UPDATE events SET undone_by = ? WHERE id = ?", (undo_id, row["id"]))
+        # The undo marker itself is not a value: mark it as consumed by itself.
+        drop.db.execute("UPDATE events SET undone_by = id WHERE id = ?", (undo_id,))
+        drop.db.execute("COMMIT")
+    except BaseException:
+        drop.db.execute("ROLLBACK")
+        raise
     return str(row["kind"])
+
+
+def revision(drop: Drop, song: Song | int) -> int:
+    """The song's annotation revision: the id of its newest event (0 before any).
+
+    Every edit and every undo appends an event, so the number grows with each change; an
+    editor that read revision N detects another writer by finding a different number.
+    """
+    song_id = song if isinstance(song, int) else song.id
+    row = drop.db.execute("SELECT COALESCE(MAX(id), 0) FROM events WHERE song_id = ?",
+                          (song_id,)).fetchone()
+    return int(row[0])
+
+
+def revisions(drop: Drop) -> dict[int, int]:
+    """:func:`revision` of every song that has events, in one query."""
+    rows = drop.db.execute("SELECT song_id, MAX(id) FROM events GROUP BY song_id")
+    return {int(song_id): int(newest) for song_id, newest in rows}
+
+
+def _check_revision(drop: Drop, song: Song, expected: int | None) -> None:
+    """Inside a write transaction: raise EditConflict when the song moved past ``expected``."""
+    if expected is None:
+        return
+    found = revision(drop, song)
+    if found != expected:
+        row = drop.db.execute("SELECT kind, author, at FROM events WHERE id = ?", (found,)).fetchone()
+        by = f" ({row['kind']} by {row['author']} at {row['at']})" if row else ""
+        raise EditConflict(f"{song.name}: changed elsewhere since you opened it{by}; "
+                           "your edit was not saved — look at the current values and redo it",
+                           revision=found)
 
 
 def current(drop: Drop) -> dict[int, Annotation]:
@@ -111,6 +161,11 @@ def _apply(note: Annotation, kind: str, value: Any, author: str) -> None:
         setattr(note, kind, value)
 
 
+def check(kind: str, value: Any) -> Any:
+    """The value as it would be stored for ``kind``; ConfigError (or ValueError) if it is wrong."""
+    return _checked(kind, value)
+
+
 def _checked(kind: str, value: Any) -> Any:
     if kind not in KINDS:
         raise ConfigError(f"annotation kind must be one of {', '.join(KINDS)}, not {kind!r}")
@@ -132,8 +187,13 @@ def _checked(kind: str, value: Any) -> Any:
 def apply_edits(drop: Drop, song: Song, *, author: str, decision: str | None = None,
                 reason: str | None = None, style: str | None = None, tempo_bpm: float | None = None,
                 add_tags: tuple[str, ...] = (), remove_tags: tuple[str, ...] = (),
-                notes: str | None = None, title: str | None = None) -> int:
-    """Record the given edits as events in one transaction; returns how many were recorded."""
+                notes: str | None = None, title: str | None = None,
+                expected_revision: int | None = None) -> int:
+    """Record the given edits as events in one transaction; returns how many were recorded.
+
+    With ``expected_revision`` (see :func:`revision`), nothing is recorded and
+    :class:`EditConflict` is raised when the song changed since the caller read it.
+    """
     if reason and not decision:
         raise ConfigError("--reason goes with --keep or --reject")
     edits: list[tuple[str, Any]] = []
@@ -148,6 +208,7 @@ def apply_edits(drop: Drop, song: Song, *, author: str, decision: str | None = N
         edits.append(("distinctions", tags))
     drop.db.execute("BEGIN IMMEDIATE")
     try:
+        _check_revision(drop, song, expected_revision)
         for kind, value in edits:
             record(drop, song, kind, value, author=author)
         drop.db.execute("COMMIT")

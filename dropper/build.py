@@ -23,7 +23,7 @@ def run(drop: Drop, *, force: bool = False, jobs: int | None = None, ray_address
                 "skipped: no reference catalog yet (dropper reference add PATH..., or drop.toml "
                 "reference.catalog); packaging and publishing stay refused until the drop is cleared"]))
             continue
-        if name in ("package", "catalog") and not has_reference:
+        if name in ("package", "publish", "carbon", "catalog", "manifest") and not has_reference:
             reports.append(StageReport(stage=name, notes=["skipped: the drop is not cleared (see clear)"]))
             continue
         stage = importlib.import_module(f"dropper.stages.{name}")

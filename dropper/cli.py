@@ -220,28 +220,45 @@ def catalog(drop_dir: str, as_json: bool) -> None:
 
 @cli.command()
 @drop_argument
+@click.option("--chain", "on_chain", is_flag=True,
+              help="Also read the published contract back (tokenURI, ownerOf, royaltyInfo, provenance, "
+                   "contractURI, maxSupply) and compare it with the package.")
 @json_option
-def verify(drop_dir: str, as_json: bool) -> None:
+def verify(drop_dir: str, on_chain: bool, as_json: bool) -> None:
     """Re-hash the packaged files and check every recorded CID; exit 1 naming each mismatch."""
     from dropper import verify as verify_module
 
     with open_drop(drop_dir) as drop:
         report = verify_module.run(drop)
+        check = None
+        if on_chain:
+            from dropper.chain.publish import verify_chain
+
+            check = verify_chain(drop)
     text = (f"verify: {report.checked} CIDs checked, all match" if report.ok else
             "\n".join([f"verify: {len(report.mismatches)} of {report.checked} CIDs do not match",
                        *(f"  {line}" for line in report.mismatches)]))
-    emit(as_json, report.to_dict(), text)
-    sys.exit(0 if report.ok else 1)
+    document = report.to_dict()
+    if check is not None:
+        from dropper.chain.command import check_lines
+
+        text = "\n".join([text, *check_lines(check)])
+        document["chain"] = check.to_dict()
+    emit(as_json, document, text)
+    sys.exit(0 if report.ok and (check is None or check.ok) else 1)
 
 
 @cli.command()
 @drop_argument
 @stage_options
 def build(drop_dir: str, force: bool, jobs: int | None, ray_address: str | None, as_json: bool) -> None:
-    """Run every stage in order (ingest, screen, tempo, clear, visualize); finished work is not redone.
+    """Run every stage in order; finished work is not redone.
 
-    clear runs once the drop has a reference catalog (dropper reference add, or drop.toml
-    reference.catalog). Per-song failures are recorded and do not stop the build.
+    ingest, screen, tempo, title, clear, visualize, package, publish, carbon, catalog, manifest.
+    clear and everything after it run once the drop has a reference catalog (dropper reference
+    add, or drop.toml reference.catalog); package and publish refuse (exit 3) until every kept
+    song is cleared or waived. publish runs on the embedded chain only: with chain.rpc_url set,
+    run dropper publish yourself. Per-song failures are recorded and do not stop the build.
     """
     from dropper import build as build_module
     from dropper.progress import Progress
@@ -531,9 +548,62 @@ def _step_printer(as_json: bool):
     return lambda step, steps, loss: click.echo(f"\rstep {step}/{steps}  loss {loss:.3f} bits", err=True, nl=False)
 
 
+@cli.command()
+@drop_argument
+@click.option("--date", default=None, metavar="YYYY-MM-DD",
+              help="Estimate for this date instead of drop.toml carbon.date (e.g. 2021-03-11 for proof-of-work).")
+@click.option("--network", type=click.Choice(["auto", "pow", "pos"]), default=None,
+              help="Era of the emission factor (default: drop.toml carbon.network, auto by date).")
+@json_option
+def carbon(drop_dir: str, date: str | None, network: str | None, as_json: bool) -> None:
+    """Estimate the drop's share of Ethereum's emissions and the offset to buy.
+
+    Gas of every transaction of the drop (recorded by publish, or measured by running the
+    contract on the in-process EVM; expected mints and transfers from drop.toml) x the emission
+    factor of the network on the drop's date (metadata/carbon/, with sources) x the offset
+    multiplier (8 by default). Writes reports/carbon.json and reports/carbon.html; with --date or
+    --network it prints that estimate without writing the report.
+    """
+    from dropper.carbon import report as carbon_report
+    from dropper.stages import carbon as stage
+
+    with open_drop(drop_dir) as drop:
+        if date is None and network is None:
+            stage.run(drop)
+            document = json.loads(carbon_report.write_paths(drop)["json"].read_text(encoding="utf-8"))
+        else:
+            document = carbon_report.build(drop, date=date, network=network)
+            carbon_report.validate(document)
+    lines = [f"carbon: {carbon_report.summary_line(document)}"]
+    lines += [f"  {row['label']}: {carbon_report.format_kg(row['estimated_kg_co2e'])} CO2e"
+              for row in document["comparison"]]
+    emit(as_json, document, "\n".join(lines))
+
+
+@cli.command()
+@drop_argument
+@json_option
+def manifest(drop_dir: str, as_json: bool) -> None:
+    """Write manifest.json for the marketplace and the drop's CAR file (build/drop.car).
+
+    The manifest names the contract, the IPFS root and folder CIDs, every token (metadata and
+    media CIDs, audio SHA-256, tempo, temperature, style, distinctions), the originality and
+    carbon summaries and the tool versions. Validated on write; identical on a rerun.
+    """
+    from dropper.stages import manifest as stage
+
+    with open_drop(drop_dir) as drop:
+        report = stage.run(drop)
+        document = json.loads((drop.root / "manifest.json").read_text(encoding="utf-8"))
+    emit(as_json, document, "\n".join(report.notes))
+
+
 # Commands that live beside their library code, each in a light module (heavy imports inside
 # the command). Imported last because they reuse the option helpers above. One line each.
 # --- registered commands ---
+from dropper.chain.command import publish; cli.add_command(publish)  # noqa: E402,E702
+from dropper.ipfs.command import car, pin; cli.add_command(car); cli.add_command(pin)  # noqa: E402,E702
+from dropper.curate.command import curate; cli.add_command(curate)  # noqa: E402,E702
 # --- end of registered commands ---
 
 

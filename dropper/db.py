@@ -120,23 +120,27 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     """),
     ("publish records", """
     -- One row per contract deployment of the drop (owned by dropper/chain/publish.py).
+    -- settings is the canonical JSON of the constructor arguments.
     CREATE TABLE deployments (
         id INTEGER PRIMARY KEY,
         chain_id INTEGER NOT NULL,
         network TEXT NOT NULL,
         settings_hash TEXT NOT NULL,
+        settings TEXT NOT NULL,
         deployer TEXT NOT NULL,
         address TEXT,
         deploy_tx TEXT,
         block INTEGER,
         created_at TEXT NOT NULL
     ) STRICT;
-    -- Each transaction of a publish, so that a rerun continues where it stopped.
+    CREATE INDEX deployments_by_network ON deployments(network, chain_id);
+    -- Each transaction of a publish, so that a rerun continues where it stopped: a row is
+    -- written as 'sent' before the transaction goes out, then marked 'mined' or 'failed'.
     CREATE TABLE chain_steps (
         deployment_id INTEGER NOT NULL REFERENCES deployments(id),
         step TEXT NOT NULL,
         tx_hash TEXT NOT NULL,
-        status TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('sent', 'mined', 'failed')),
         gas_used INTEGER,
         block INTEGER,
         at TEXT NOT NULL,
@@ -145,10 +149,11 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
     """),
     ("pins", """
     -- CIDs pinned to a target (a kubo RPC URL or a pinning service URL, owned by dropper/ipfs/pin.py).
+    -- request_id is the pinning service's id for the request, followed up by a rerun.
     CREATE TABLE pins (
         target TEXT NOT NULL,
         cid TEXT NOT NULL,
-        status TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'pinning', 'pinned', 'failed')),
         request_id TEXT,
         at TEXT NOT NULL,
         PRIMARY KEY (target, cid)

@@ -43,4 +43,8 @@ fi
 # (fetched with apt-get download, unpacked into .venv/nltk_data; no root needed).
 .venv/bin/python scripts/install_wordnet.py >/dev/null \
     || { echo "setup: could not install the WordNet corpus (see: .venv/bin/python scripts/install_wordnet.py)" >&2; exit 2; }
+# wavesurfer.js for the curation app's waveform (npm ci into a cache; no CDN). Without npm the
+# app still works, without a waveform.
+.venv/bin/python scripts/vendor_js.py >/dev/null \
+    || echo "setup: dropper curate will show no waveform until this works: .venv/bin/python scripts/vendor_js.py" >&2
 echo "setup: .venv ready ($(.venv/bin/dropper --version))"

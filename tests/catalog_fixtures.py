@@ -65,17 +65,22 @@ def _media(folder: Path, song: FakeSong, ffmpeg: str | None) -> dict[str, str]:
     return files
 
 
-def build_catalog_drop(root: Path) -> Path:
-    """Write the drop of :data:`SONGS` into ``root``; returns ``root``."""
-    try:
-        import imageio_ffmpeg
+def build_catalog_drop(root: Path, songs: tuple[FakeSong, ...] = SONGS, *, videos: bool = True) -> Path:
+    """Write the drop of ``songs`` (default :data:`SONGS`) into ``root``; returns ``root``.
 
-        ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-    except (ImportError, RuntimeError):
-        ffmpeg = None
+    ``videos=False`` skips the MP4s (the 1000-song benchmark needs only pictures).
+    """
+    ffmpeg = None
+    if videos:
+        try:
+            import imageio_ffmpeg
+
+            ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+        except (ImportError, RuntimeError):
+            ffmpeg = None
     init(root, title="Fake Feelings", artist="Test Collective")
     with Drop.open(root, environ={}) as drop:
-        for number, song in enumerate(SONGS, start=1):
+        for number, song in enumerate(songs, start=1):
             sha = hashlib.sha256(song.name.encode()).hexdigest()
             drop.db.execute("INSERT INTO songs VALUES (?, ?, ?, ?, 'wav', 1000, ?, 22050, 1, 1000, ?, 'tiny-test',"
                             " 'abc', 0, ?)", (number, sha, song.name, f"songs/{song.name}.wav", 20.0 + 7 * number,

@@ -11,9 +11,11 @@ import pytest
 from tests.conftest import REPO
 
 # Extra arguments for the smoke run: the fingerprint benchmark fetches music packages by
-# default; CI checks the script on synthesized songs only.
-ARGS = {"fingerprint": ["--synth"]}
+# default; CI checks the script on synthesized songs only. The visualizer's torch path has its
+# own tests (tests/test_visualize_torch.py); the smoke run keeps to the default numpy path.
+ARGS = {"fingerprint": ["--synth"], "visualize": ["--device", "cpu"]}
 KEYS = {
+    "catalog": {"songs", "pages", "build_s", "index_kb"},
     "gas": {"deploy", "premint_1000", "public_mint", "public_mint_later", "first_transfer", "transfer",
             "baseline_premint_1000", "baseline_public_mint"},
     "ipfs": {"cid_mb_per_s", "sha256_mb_per_s", "ratio", "max_rss_mb", "bytes_hashed"},

@@ -14,6 +14,7 @@ pytest.importorskip("eth_tester")
 from eth_tester.exceptions import TransactionFailed  # noqa: E402
 from eth_utils import keccak  # noqa: E402
 from web3.exceptions import ContractLogicError  # noqa: E402
+from web3.logs import DISCARD  # noqa: E402
 
 from dropper.chain.drop import (  # noqa: E402
     TX_GAS_CAP, DropSettings, PremintMode, deploy_drop, in_process_web3, premint_batches, provenance_hash)
@@ -153,6 +154,21 @@ def test_contract_uri_update_emits_erc7572_event(w3, settings):
     assert contract.functions.contractURI().call() == "ipfs://bafyc2"
 
 
+def test_default_contract_uri_is_contract_json_beside_the_tokens_and_follows_the_base_uri(w3, settings):
+    contract = deploy(w3, replace(settings, contract_uri="ipfs://bafybase/contract.json"), sale_open=False)
+    fn = contract.functions
+    assert fn.contractURI().call() == "ipfs://bafybase/contract.json"
+    receipt = w3.eth.wait_for_transaction_receipt(fn.setBaseURI("ipfs://bafynew/").transact())
+    assert len(contract.events.ContractURIUpdated().process_receipt(receipt, errors=DISCARD)) == 1
+    assert fn.contractURI().call() == "ipfs://bafynew/contract.json"
+
+
+@pytest.mark.parametrize("length", [0, 33, 96])
+def test_license_uri_up_to_96_bytes_reads_back_exactly(w3, settings, length):
+    uri = ("https://licenses.example/" + "abcdefghij" * 10)[:length]
+    assert deploy(w3, replace(settings, license_uri=uri), sale_open=False).functions.licenseURI().call() == uri
+
+
 def test_provenance_license_and_supply_are_readable(w3, settings):
     fn = deploy(w3, settings, sale_open=False).functions
     assert fn.provenanceHash().call() == hashlib.sha256("".join(MEDIA_HASHES).encode()).digest()
@@ -231,11 +247,13 @@ def test_settings_are_checked_before_deployment(w3, settings):
         deploy_drop(w3, replace(settings, premint_count=0))
     with pytest.raises(ConfigError, match="provenance_hash"):
         deploy_drop(w3, replace(settings, provenance_hash=b"short"))
+    with pytest.raises(ConfigError, match="license_uri"):
+        deploy_drop(w3, replace(settings, license_uri="ipfs://" + "x" * 90))
 
 
 def test_gas_goals_for_premint_sale_and_transfer(w3):
     from benchmarks.gas import GOALS, measure_drop
 
     figures = measure_drop(w3)
-    for key in ("premint_1000", "public_mint", "public_mint_later", "first_transfer"):
+    for key in ("deploy", "premint_1000", "public_mint", "public_mint_later", "first_transfer"):
         assert figures[key] <= GOALS[key], (key, figures[key])

@@ -113,3 +113,15 @@ def test_a_long_weak_stretch_is_trimmed_to_its_dense_part():
     found = np.array([0, 1, 0, 0, 1, 1, 1, 0, 1, 1, 0, 0, 0, 1, 0, 0], bool)
     first, last = dense_stretch(found, 0.45)
     assert (first, last) == (4, 9) and found[first:last + 1].mean() > 0.45
+
+
+def test_a_reference_peak_is_found_within_half_a_bin_and_a_frame_only():
+    from dropper.fingerprint.landmarks import BIN_SCALE
+    from dropper.fingerprint.verify import COARSE, PRECISE, QueryGrid
+
+    grid = QueryGrid(np.array([10, 10, 40]), np.array([50 * BIN_SCALE, 90 * BIN_SCALE, 70 * BIN_SCALE]),
+                     n_frames=100)
+    t_q = np.array([10.0, 11.0, 10.0, 12.0, 40.0, 40.0, 99.0, -3.0])
+    f_q = np.array([50.4, 90.0, 90.6, 50.0, 70.0, 71.2, 50.0, 50.0])
+    assert grid.found(t_q, f_q, PRECISE).tolist() == [True, True, False, False, True, False, False, False]
+    assert grid.found(t_q, f_q, COARSE).tolist() == [True, True, True, False, True, True, False, False]

@@ -12,6 +12,7 @@ from dropper import synth
 from dropper.errors import MissingInput
 from dropper.fingerprint import FingerprintParams, ReferenceIndex, fingerprint, scan
 from dropper.fingerprint import index as index_module
+from dropper.fingerprint.landmarks import FORMAT_VERSION
 
 SR = 22050
 
@@ -37,7 +38,7 @@ def test_save_and_load_round_trip(tmp_path):
     assert loaded.params == FingerprintParams()
     manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
     assert manifest["index_hash"] == saved.index_hash
-    assert len(manifest["shards"]) == 16 and manifest["format_version"] == 2
+    assert len(manifest["shards"]) == 16 and manifest["format_version"] == FORMAT_VERSION == 3
     assert 0 < loaded.size_bytes
     song = track(2)[int(4 * SR):int(12 * SR)]
     assert [m.track_id for m in scan(song, SR, loaded)] == ["t2"]
@@ -127,9 +128,9 @@ def test_an_index_of_an_older_format_asks_for_a_rebuild(tmp_path):
     build(tmp_path / "ix", seeds=(1,))
     path = tmp_path / "ix" / "manifest.json"
     manifest = json.loads(path.read_text())
-    manifest["format_version"] = 1
+    manifest["format_version"] = 2  # before the verification was made precise to half a bin
     path.write_text(json.dumps(manifest))
-    with pytest.raises(index_module.IndexError_, match="rebuild the index"):
+    with pytest.raises(index_module.IndexError_, match="index format 2, this dropper reads 3; rebuild"):
         ReferenceIndex.load(tmp_path / "ix")
 
 

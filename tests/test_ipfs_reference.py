@@ -10,9 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from dropper.ipfs.cid import cid_from_text, cid_text
 from dropper.ipfs.dagpb import decode_node
 from dropper.ipfs.unixfs import HAMT_SHARD, decode_data
 from tests.conftest import REPO
+from tests.npm import installed
 
 REFERENCE = REPO / "tests" / "ipfs_reference"
 _FILES = ("package.json", "package-lock.json", "reference.mjs")
@@ -34,28 +33,7 @@ PROFILE_NAMES = {KUBO_CIDV1: "kubo-cidv1", UNIXFS_V0_2015: "unixfs-v0-2015",
 
 def _install_reference() -> Path:
     """The reference project with its node_modules, installed once per lockfile."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if not node or not npm:
-        pytest.skip("node and npm are needed for the JS reference importer (not installed)")
-    digest = hashlib.sha256(b"".join((REFERENCE / name).read_bytes() for name in _FILES))
-    cache = Path(os.environ.get("DROPPER_CACHE", Path.home() / ".cache" / "dropper"))
-    target = cache / "ipfs_reference" / digest.hexdigest()[:16]
-    if (target / "node_modules" / ".package-lock.json").exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(dir=target.parent, prefix=".build-"))
-    for name in _FILES:
-        shutil.copy2(REFERENCE / name, build / name)
-    result = subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
-                            cwd=build, check=False, capture_output=True, text=True, timeout=600)
-    if result.returncode != 0:
-        shutil.rmtree(build, ignore_errors=True)
-        pytest.skip(f"npm ci failed (is the npm registry reachable?): {result.stderr[-500:]}")
-    try:
-        os.replace(build, target)
-    except OSError:  # another test process finished first; its copy is the same
-        shutil.rmtree(build, ignore_errors=True)
-    return target
+    return installed(REFERENCE, _FILES, "ipfs_reference")
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,10 @@ from dropper.visualize import draw as draw_module
 from dropper.visualize.analysis import features
 from dropper.visualize.draw import draw_frame
 
-SMALL = VisualSettings(width=320, height=180, gif_width=160, gif_height=90, gif_seconds=2.0, gif_fps=10.0)
+# device="cpu": these tests pin down the numpy path (the default off a GPU); the torch path is
+# checked against it in test_visualize_torch.py.
+SMALL = VisualSettings(width=320, height=180, gif_width=160, gif_height=90, gif_seconds=2.0, gif_fps=10.0,
+                       device="cpu")
 
 
 def outputs(folder: Path, name: str = "song") -> dict[str, Path]:

@@ -25,6 +25,8 @@ from dropper.workspace import Drop
 DEFAULT_IPFS_GATEWAY = "https://ipfs.io/ipfs/"
 SITE_DIR = "site"
 ASSETS = ("catalog.css", "catalog.js")
+# A song page shows whatever of these exists (a failed render leaves a song without video).
+MEDIA_ROLES = {"video": None, "poster": None, "gif": None, "spectrogram": None}
 CSV_FIELDS = ("token_id", "name", "sha256", "title", "title_source", "decision", "reason", "decided_by",
               "style", "tempo_bpm", "tempo_tapped_bpm", "tempo_estimate_bpm", "temperature", "duration_s",
               "distinctions", "notes", "updated_at", "originality")
@@ -62,9 +64,10 @@ def build_site(drop: Drop, *, gateway: str = DEFAULT_IPFS_GATEWAY) -> SiteReport
     shutil.rmtree(fresh, ignore_errors=True)
     report = SiteReport(folder=final, songs=len(catalog.songs))
     media = _place_media(catalog.songs, fresh / "media", report)
-    has_report = _copy_originality(drop, fresh)
+    has_report = _copy_report(drop, fresh, "originality", "Originality report", "run dropper clear")
     if not has_report:
         report.notes.append("no originality report yet (run dropper clear): footers link to a placeholder")
+    _copy_report(drop, fresh, "carbon", "Carbon report", "run dropper carbon")
     context = {"album": catalog, "gateway": gateway.rstrip("/") + "/", "has_report": has_report}
     for asset in ASSETS:
         shutil.copyfile(_ASSET_DIR / asset, _ensure_dir(fresh / "assets") / asset)
@@ -77,7 +80,8 @@ def build_site(drop: Drop, *, gateway: str = DEFAULT_IPFS_GATEWAY) -> SiteReport
         neighbours = (catalog.songs[position - 1] if position else None,
                       catalog.songs[position + 1] if position + 1 < len(catalog.songs) else None)
         pages[f"songs/{song.slug}.html"] = render_template(
-            "catalog/song.html.j2", root="../", page="song", song=song, media=media.get(song.sha256, {}),
+            "catalog/song.html.j2", root="../", page="song", song=song,
+            media={**MEDIA_ROLES, **media.get(song.sha256, {})},
             ipfs=_ipfs_links(song, catalog, gateway), previous=neighbours[0], next=neighbours[1], **context)
     for name, text in pages.items():
         _write(fresh / name, text)
@@ -121,17 +125,17 @@ def _place_media(songs: list[CatalogSong], folder: Path, report: SiteReport) -> 
     return placed
 
 
-def _copy_originality(drop: Drop, site: Path) -> bool:
-    """Copy reports/originality.html and its excerpt folder into the site; False when missing."""
-    html = drop.reports_dir / "originality.html"
+def _copy_report(drop: Drop, site: Path, name: str, title: str, hint: str) -> bool:
+    """Copy reports/<name>.html (and its asset folder, if any) into the site; False when missing."""
+    html = drop.reports_dir / f"{name}.html"
     if not html.is_file():
-        _write(site / "originality.html", "<!doctype html><meta charset=utf-8><title>Originality report</title>"
-               "<p>The originality report has not been written yet.</p>")
+        _write(site / f"{name}.html", f"<!doctype html><meta charset=utf-8><title>{title}</title>"
+               f"<p>The {title.lower()} has not been written yet ({hint}).</p>")
         return False
-    shutil.copyfile(html, site / "originality.html")
-    excerpts = drop.reports_dir / "originality"
-    if excerpts.is_dir():
-        shutil.copytree(excerpts, site / "originality", copy_function=_link_or_copy)
+    shutil.copyfile(html, site / f"{name}.html")
+    assets = drop.reports_dir / name
+    if assets.is_dir():
+        shutil.copytree(assets, site / name, copy_function=_link_or_copy)
     return True
 
 

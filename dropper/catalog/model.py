@@ -92,6 +92,7 @@ class Catalog:
     license: dict[str, str]
     songs: list[CatalogSong]
     metadata_base_uri: str | None
+    contract: dict[str, Any] | None = None  # chain id, network and address once published
 
 
 def collect(drop: Drop) -> Catalog:
@@ -131,7 +132,17 @@ def collect(drop: Drop) -> Catalog:
             media={role: drop.absolute(files[role]) for role in MEDIA_ROLES
                    if role in files and drop.absolute(files[role]).is_file()}))
     return Catalog(title=drop.config.drop.title, artist=drop.config.drop.artist, license=license_,
-                   songs=songs, metadata_base_uri=base_uri)
+                   songs=songs, metadata_base_uri=base_uri, contract=_contract(drop))
+
+
+def _contract(drop: Drop) -> dict[str, Any] | None:
+    """The published contract (chain id, network, address), or None before publish."""
+    from dropper.chain.publish import recorded_deployment
+
+    deployment = recorded_deployment(drop)
+    if deployment is None:
+        return None
+    return {"chain_id": deployment.chain_id, "network": deployment.network, "address": deployment.address}
 
 
 def page_slugs(names: list[str]) -> dict[str, str]:

@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 TX_GAS_CAP = 2**24
 DEFAULT_PREMINT_BATCH = 500
 MAX_ROYALTY_BPS = 10_000
+# The contract returns base URI + this as contractURI unless given another URI (saves storage).
+CONTRACT_METADATA = "contract.json"
+# Limits of the contract's compact storage (see contracts/DropERC721.sol).
+MAX_LICENSE_URI_BYTES = 96
+MAX_SUPPLY = 2**32 - 1
+MAX_PRICE_WEI = 2**96 - 1
 
 
 class PremintMode(IntEnum):
@@ -68,10 +74,21 @@ class DropSettings:
             raise ConfigError("premint_mode: must be NONE exactly when premint_count is 0")
         if not 0 <= self.royalty_bps <= MAX_ROYALTY_BPS:
             raise ConfigError(f"royalty_bps: {self.royalty_bps} is outside 0..{MAX_ROYALTY_BPS}")
+        if len(self.license_uri.encode("utf-8")) > MAX_LICENSE_URI_BYTES:
+            raise ConfigError(f"license_uri: {self.license_uri} is longer than {MAX_LICENSE_URI_BYTES} bytes")
+        if not 0 < self.max_supply <= MAX_SUPPLY:
+            raise ConfigError(f"max_supply: {self.max_supply} is outside 1..{MAX_SUPPLY}")
+        if not 0 <= self.price_wei <= MAX_PRICE_WEI:
+            raise ConfigError(f"price_wei: {self.price_wei} is outside 0..{MAX_PRICE_WEI}")
 
     def as_tuple(self) -> tuple[Any, ...]:
-        """The ``DropConfig`` struct, in the contract's field order."""
-        return (self.name, self.symbol, self.base_uri, self.uri_suffix, self.contract_uri, self.license_uri,
+        """The ``DropConfig`` struct, in the contract's field order.
+
+        A contract URI equal to the default (base URI + ``contract.json``) is passed empty: the
+        contract derives it instead of storing it.
+        """
+        contract_uri = "" if self.contract_uri == self.base_uri + CONTRACT_METADATA else self.contract_uri
+        return (self.name, self.symbol, self.base_uri, self.uri_suffix, contract_uri, self.license_uri,
                 self.provenance_hash, self.max_supply, self.premint_count, int(self.premint_mode), self.artist,
                 self.royalty_receiver, self.royalty_bps, self.price_wei, self.wallet_limit)
 

@@ -214,18 +214,23 @@ class ReferenceIndex:
         position = {t.track_id: i for i, t in enumerate(self.tracks)}
         if self._saved is not None and self._saved_rows:
             row, saved_number, frame = self._lookup_saved(hashes)
-            to_public = np.full(max(n for n, _ in self._saved_rows.values()) + 1, -1, np.int64)
+            n_saved = max(n for n, _ in self._saved_rows.values()) + 1
+            to_public = np.full(n_saved, -1, np.int64)
             for track_id, (number, _) in self._saved_rows.items():
                 to_public[number] = position[track_id]
-            public = to_public[saved_number]
-            keep = public >= 0  # removed since the save
-            rows.append(row[keep]), numbers.append(public[keep]), frames.append(frame[keep])
+            if not np.array_equal(to_public, np.arange(n_saved)):  # changed since the save
+                public = to_public[saved_number]
+                keep = public >= 0  # removed since the save
+                row, saved_number, frame = row[keep], public[keep], frame[keep]
+            rows.append(row), numbers.append(saved_number), frames.append(frame)
         if self._pending:
             row, number, frame = self._lookup_pending(hashes, position)
             rows.append(row), numbers.append(number), frames.append(frame)
         if not rows:
             empty = np.zeros(0, np.int64)
             return empty, empty, empty
+        if len(rows) == 1:
+            return rows[0], numbers[0], frames[0]
         return np.concatenate(rows), np.concatenate(numbers), np.concatenate(frames)
 
     def _lookup_saved(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

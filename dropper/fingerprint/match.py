@@ -1,8 +1,9 @@
 """Scanning a song against a reference index: candidate alignments by hash votes, then verified.
 
 Hashes of the song's peak pairs, rescaled at a few candidate speeds, vote for (track, speed,
-time offset); the best-voted alignments are verified peak by peak (``verify.py``), and the
-stretches that beat chance by the shipped thresholds become :class:`Match` es.
+time offset) (``votes.py``); the best-voted alignments are verified peak by peak
+(``verify.py``), and the stretches that beat chance by the shipped thresholds become
+:class:`Match` es.
 """
 
 from __future__ import annotations
@@ -11,31 +12,28 @@ from collections.abc import Collection
 from dataclasses import asdict, dataclass, fields, replace
 
 import numpy as np
-from numba import njit
 
 from dropper.fingerprint.index import ReferenceIndex
 from dropper.fingerprint.landmarks import (
-    BIN_SCALE,
     FingerprintParams,
-    pair_hashes,
-    peak_pairs,
     peaks_of,
 )
 from dropper.fingerprint.verify import (
+    COARSE,
     Alignment,
     QueryGrid,
+    best_fit,
     best_stretch,
     chance_rate,
     dense_stretch,
-    found_count,
+    densest_window,
     frequency_ratio,
     project,
     stretch_llr,
 )
+from dropper.fingerprint.votes import BLOCK_FRAMES, Candidate, vote
 
-_OFFSET_BIN = 2  # frames per vote bin of the time offset
-_BLOCK_FRAMES = 250  # frames per block of song time in which votes are counted (4 s)
-_BLOCK_BITS = 12
+FIRST_LOOK_RATE = 0.45  # share of reference peaks near song peaks in a candidate's best 2 s
 
 
 @dataclass(frozen=True)
@@ -44,14 +42,18 @@ class ClearanceThresholds:
 
     A candidate alignment becomes a :class:`Match` when its best stretch scores at least
     ``min_score_bits``, lasts at least ``min_matched_s`` and reproduces at least
-    ``min_agreement`` of the reference's peaks. The defaults were calibrated on copy-free
+    ``min_agreement`` of the reference's peaks (found: a song peak within one frame and half
+    an STFT bin of the aligned reference peak). The defaults were calibrated on copy-free
     material only (8 synthesized songs and 9 recorded tracks held out of every benchmark
     query, each clean, with 10 dB noise, MP3 64k and 4 kHz low-pass: 68 scans against a
-    1.7-hour catalog; ``benchmarks/fingerprint.py --calibrate``). With the score threshold at 0,
-    no chance alignment there reproduced 45 % of the reference peaks over 1.5 s (so none would
-    be flagged at any score), and the best one allowed down to 25 % scored 100.8 bits at 33 %
-    (89.9 bits before format 2, whose deeper candidate list and measured speeds fit chance a
-    little better): the two thresholds guard together, 100 bits and 45 %.
+    1.7-hour catalog; ``benchmarks/fingerprint.py --calibrate``). Format 3 verifies to half a
+    bin instead of a bin and a half, which cuts chance coincidences by more than half and
+    keeps 95 % of a copy's: with the score threshold at 0 and agreement down to 15 %, the
+    best chance alignment scored 36.3 bits (100.8 bits in format 2), and the most any
+    reproduced over 1.5 s was 30.2 % of the reference peaks (at 33.4 bits). So the score now
+    guards: 100 bits is about three times the best chance score; ``min_agreement`` (0.45 in
+    format 2) is 0.30, where chance stops, and keeps every flagged passage one where at
+    least 30 % of the reference's peaks reappear.
 
     Parameters
     ----------
@@ -71,7 +73,7 @@ class ClearanceThresholds:
 
     min_score_bits: float = 100.0
     min_matched_s: float = 1.5
-    min_agreement: float = 0.45
+    min_agreement: float = 0.30
     copy_rate: float = 0.5
     min_votes: int = 4
     max_candidates: int = 60
@@ -140,15 +142,6 @@ class Match:
         }
 
 
-@dataclass(frozen=True)
-class _Candidate:
-    track: int
-    speed: float
-    offset: float  # frames: t_ref = speed * t_query - offset
-    votes: int
-    center: float  # median song frame of the votes
-
-
 def scan(y: np.ndarray, sr: int, index: ReferenceIndex, *,
          thresholds: ClearanceThresholds = ClearanceThresholds(),
          exclude: Collection[str] = ()) -> list[Match]:
@@ -181,10 +174,11 @@ def scan(y: np.ndarray, sr: int, index: ReferenceIndex, *,
     excluded = np.array([i for i, t in enumerate(tracks) if t.track_id in set(exclude)], np.int64)
     keep_n = round(params.peaks_per_s * round(1.0 / params.frame_s) * params.frame_s)
     strong = rank < keep_n  # hash only as many peaks per second as the reference has
-    candidates = _vote(frames[strong], bins[strong], index, params, thresholds, excluded)
+    candidates = vote(frames[strong], bins[strong], index, min_votes=thresholds.min_votes,
+                      max_candidates=thresholds.max_candidates, excluded=excluded)
     if not candidates:
         return []
-    grid = QueryGrid(frames, bins, n_frames, params)
+    grid = QueryGrid(frames, bins, n_frames)
     matches = []
     for candidate in candidates:
         track = tracks[candidate.track]
@@ -196,151 +190,18 @@ def scan(y: np.ndarray, sr: int, index: ReferenceIndex, *,
     return _keep_best(matches)
 
 
-def _vote(frames: np.ndarray, bins: np.ndarray, index: ReferenceIndex, params: FingerprintParams,
-          thresholds: ClearanceThresholds, excluded: np.ndarray) -> list[_Candidate]:
-    """Alignments (track, speed, offset) with the most hash votes."""
-    anchors, targets = peak_pairs(frames, bins, params, params.query_fan_out)
-    all_hashes, all_speed, all_time = [], [], []
-    for k, speed in enumerate(params.speeds):
-        hashes, valid = pair_hashes(frames, bins, anchors, targets, params, speed)
-        all_hashes.append(hashes[valid])
-        all_speed.append(np.full(int(valid.sum()), k, np.int64))
-        all_time.append(frames[anchors[valid]].astype(np.int64))
-    hashes, speed_k, t_query = (np.concatenate(a) for a in (all_hashes, all_speed, all_time))
-    row, track, t_ref = index.lookup(hashes)
-    if excluded.size:
-        is_excluded = np.zeros(len(index.tracks), dtype=bool)
-        is_excluded[excluded] = True
-        keep = ~is_excluded[track]
-        row, track, t_ref = row[keep], track[keep], t_ref[keep]
-    if row.size == 0:
-        return []
-    speeds = np.asarray(params.speeds)
-    k = speed_k[row]
-    offset = np.round(speeds[k] * t_query[row]).astype(np.int64) - t_ref
-    offset_bin = np.floor_divide(offset, _OFFSET_BIN) + (1 << 21)
-    # Votes count in blocks of song time: a short copy must not drown in chance votes that
-    # a whole song's worth of hashes piles up at one offset.
-    block = np.minimum(t_query[row] // _BLOCK_FRAMES, (1 << _BLOCK_BITS) - 2)
-    n_tracks = len(index.tracks)
-    key = ((((k * n_tracks + track) << 22) | offset_bin) << _BLOCK_BITS) | block
-    key.sort()
-    unique, votes, mean_bin = _best_windows(key, thresholds.min_votes)
-    order = np.lexsort((unique, -votes))
-    out: list[_Candidate] = []
-    by_track: dict[int, list[_Candidate]] = {}
-    distinct = 0
-    for i in order:
-        alignment, b = int(unique[i]) >> _BLOCK_BITS, int(unique[i]) & ((1 << _BLOCK_BITS) - 1)
-        k_i, track_i = divmod(alignment >> 22, n_tracks)
-        candidate = _Candidate(track=track_i, speed=float(speeds[k_i]),
-                               offset=float((mean_bin[i] - (1 << 21) + 0.5) * _OFFSET_BIN),
-                               votes=int(votes[i]), center=float((b + 1) * _BLOCK_FRAMES))
-        # The same copy voted at a neighbouring speed is verified too (its refined speed may
-        # be the better one) but does not take one of the max_candidates places.
-        same_track = by_track.setdefault(track_i, [])
-        distinct += not any(_same_alignment(candidate, other) for other in same_track)
-        if distinct > thresholds.max_candidates:
-            break
-        out.append(candidate)
-        same_track.append(candidate)
-    return out
-
-
-def _same_alignment(a: _Candidate, b: _Candidate) -> bool:
-    """Whether two candidates of one track put the same reference time at the same song time."""
-    if a.track != b.track or abs(a.center - b.center) > _BLOCK_FRAMES:
-        return False
-    ref_a = a.speed * a.center - a.offset
-    ref_b = b.speed * a.center - b.offset
-    return abs(ref_a - ref_b) <= 4 * _OFFSET_BIN
-
-
-@njit(cache=True, nogil=True)
-def _best_windows(key: np.ndarray, min_votes: int
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
-    """The best-voted window of each alignment that beats its neighbouring offset bins.
-
-    ``key`` (sorted) is ``alignment << BLOCK_BITS | block`` per vote, alignment =
-    ``(speed, track) << 22 | offset bin``. A window sums offset bins o-1..o+1 (a true offset
-    can sit on a bin edge) and song blocks b, b+1 (a copy can straddle two blocks). Returns
-    the windows' keys, votes and vote-weighted mean offset bin.
-    """
-    n = key.size
-    unique = np.empty(n, np.int64)
-    counts = np.empty(n, np.int64)
-    m = 0
-    for i in range(n):
-        if m > 0 and key[i] == unique[m - 1]:
-            counts[m - 1] += 1
-        else:
-            unique[m], counts[m] = key[i], 1
-            m += 1
-    unique, counts = unique[:m], counts[:m]
-    smoothed = np.zeros(m, np.int64)
-    weighted = np.zeros(m, np.float64)
-    for d_o in (-1, 0, 1):
-        for d_b in (0, 1):
-            step = (d_o << _BLOCK_BITS) + d_b
-            j = 0
-            for i in range(m):
-                target = unique[i] + step
-                while j < m and unique[j] < target:
-                    j += 1
-                if j < m and unique[j] == target:
-                    smoothed[i] += counts[j]
-                    weighted[i] += d_o * counts[j]
-    # best window per alignment (ties: the earliest block)
-    best_of = np.empty(m, np.int64)
-    alignments = np.empty(m, np.int64)
-    n_align = 0
-    for i in range(m):
-        a = unique[i] >> _BLOCK_BITS
-        if n_align > 0 and alignments[n_align - 1] == a:
-            if smoothed[i] > smoothed[best_of[n_align - 1]]:
-                best_of[n_align - 1] = i
-        else:
-            alignments[n_align], best_of[n_align] = a, i
-            n_align += 1
-    keep = np.zeros(n_align, np.bool_)
-    for g in range(n_align):
-        v = smoothed[best_of[g]]
-        if v < min_votes:
-            continue
-        if g > 0 and alignments[g - 1] == alignments[g] - 1 and smoothed[best_of[g - 1]] >= v:
-            continue
-        if g + 1 < n_align and alignments[g + 1] == alignments[g] + 1 and smoothed[best_of[g + 1]] > v:
-            continue
-        keep[g] = True
-    chosen = best_of[:n_align][keep]
-    mean_bin = np.empty(chosen.size, np.float64)
-    for c in range(chosen.size):
-        i = chosen[c]
-        mean_bin[c] = ((unique[i] >> _BLOCK_BITS) & ((1 << 22) - 1)) + weighted[i] / max(smoothed[i], 1)
-    return unique[chosen], smoothed[chosen], mean_bin
-
-
-def _verify(grid: QueryGrid, ref_frames: np.ndarray, ref_bins: np.ndarray, candidate: _Candidate,
+def _verify(grid: QueryGrid, ref_frames: np.ndarray, ref_bins: np.ndarray, candidate: Candidate,
             params: FingerprintParams, thresholds: ClearanceThresholds) -> Alignment | None:
     """Refine the candidate's speed and offset, then find its best stretch; None if below threshold."""
     # Cheap first look: chance alignments reproduce few reference peaks; find the 2 s of the
-    # voting window where the most come back, and go on only if enough do.
-    window = (candidate.center - _BLOCK_FRAMES - 50, candidate.center + _BLOCK_FRAMES + 50)
-    lo = np.searchsorted(ref_frames, candidate.speed * window[0] - candidate.offset)
-    hi = np.searchsorted(ref_frames, candidate.speed * window[1] - candidate.offset)
-    t_q = (ref_frames[lo:hi].astype(np.float64) + candidate.offset) / candidate.speed
-    f_q = ref_bins[lo:hi].astype(np.float64) * (candidate.speed / BIN_SCALE)
-    if t_q.size < 10:
+    # voting window where the most come back (within the COARSE tolerance that an unrefined
+    # alignment needs), and go on only if enough do.
+    window = (candidate.center - BLOCK_FRAMES - 50, candidate.center + BLOCK_FRAMES + 50)
+    rate, start = densest_window(grid, ref_frames, ref_bins, candidate.speed, candidate.offset, window,
+                                 span=2.0 / params.frame_s, min_total=10, tolerance=COARSE)
+    if rate < FIRST_LOOK_RATE:
         return None
-    found = np.concatenate([[0], np.cumsum(grid.found(t_q, f_q))])
-    ends = np.searchsorted(t_q, t_q + 2.0 / params.frame_s)
-    total = ends - np.arange(t_q.size)
-    rate = (found[ends] - found[:-1]) / np.maximum(total, 1)
-    rate[total < 10] = 0
-    best = int(np.argmax(rate))
-    if rate[best] < thresholds.min_agreement:
-        return None
-    candidate = replace(candidate, center=float(t_q[best]) + 1.0 / params.frame_s)
+    candidate = replace(candidate, center=start + 1.0 / params.frame_s)
     speed, offset = _refine(grid, ref_frames, ref_bins, candidate, params)
     first, last, llr, found, idx, t_q, p_chance = _stretch(grid, ref_frames, ref_bins, speed, offset,
                                                            params, thresholds)
@@ -353,7 +214,9 @@ def _verify(grid: QueryGrid, ref_frames: np.ndarray, ref_bins: np.ndarray, candi
         if n >= 20 and abs(ratio - speed) <= 0.01 and \
                 min(params.speeds) - 0.005 <= ratio <= max(params.speeds) + 0.005:
             measured_offset = ratio * middle - (speed * middle - offset)
-            measured = _stretch(grid, ref_frames, ref_bins, ratio, measured_offset, params, thresholds)
+            # a speed within 1 % meets the same song peaks at its decoys: same chance rate
+            measured = _stretch(grid, ref_frames, ref_bins, ratio, measured_offset, params, thresholds,
+                                p_chance)
             if measured[2] >= 0.9 * llr:
                 speed, offset = ratio, measured_offset
                 first, last, llr, found, idx, t_q, p_chance = measured
@@ -373,14 +236,16 @@ def _verify(grid: QueryGrid, ref_frames: np.ndarray, ref_bins: np.ndarray, candi
 
 
 def _stretch(grid: QueryGrid, ref_frames: np.ndarray, ref_bins: np.ndarray, speed: float, offset: float,
-             params: FingerprintParams, thresholds: ClearanceThresholds):
-    """The aligned peaks' best stretch: ``(first, last, llr, found, idx, t_q, chance_rate)``."""
+             params: FingerprintParams, thresholds: ClearanceThresholds, p_chance: float | None = None):
+    """The aligned peaks' best stretch: ``(first, last, llr, found, idx, t_q, chance_rate)``;
+    the chance rate is measured unless given."""
     idx, t_q, f_q = project(ref_frames, ref_bins, speed, offset, grid.n_frames)
     if idx.size == 0:
         return 0, -1, 0.0, np.zeros(0, bool), idx, t_q, 0.0
     found = grid.found(t_q, f_q)
-    window = (float(t_q[0]), float(t_q[-1]))
-    p_chance = chance_rate(grid, ref_frames, ref_bins, speed, offset, window, params.frame_s)
+    if p_chance is None:
+        window = (float(t_q[0]), float(t_q[-1]))
+        p_chance = chance_rate(grid, ref_frames, ref_bins, speed, offset, window, params.frame_s)
     first, last, llr = best_stretch(found, thresholds.copy_rate, p_chance)
     if last >= first and found[first:last + 1].mean() < thresholds.min_agreement:
         # The best-scoring stretch runs on into weakly copied music: keep its densest part
@@ -391,9 +256,9 @@ def _stretch(grid: QueryGrid, ref_frames: np.ndarray, ref_bins: np.ndarray, spee
     return first, last, llr, found, idx, t_q, p_chance
 
 
-def _refine(grid: QueryGrid, ref_frames: np.ndarray, ref_bins: np.ndarray, candidate: _Candidate,
+def _refine(grid: QueryGrid, ref_frames: np.ndarray, ref_bins: np.ndarray, candidate: Candidate,
             params: FingerprintParams) -> tuple[float, float]:
-    """Speed (steps of 0.1 %), then offset (half frames) that put the most reference peaks
+    """Speed (steps of 0.1 %) and offset (half frames) that put the most reference peaks
     exactly on song peaks within 4 s of the votes' center; the center's reference time stays.
 
     The speed stays within 0.5 % of the voted grid speed: the grid's 1 % steps put every
@@ -403,14 +268,10 @@ def _refine(grid: QueryGrid, ref_frames: np.ndarray, ref_bins: np.ndarray, candi
     ref_center = candidate.speed * center - candidate.offset
     window = (center - 4.0 / params.frame_s, center + 4.0 / params.frame_s)
 
-    def found(speed: float, shift: float) -> int:
-        offset = speed * center - ref_center + shift
-        return found_count(grid, ref_frames, ref_bins, speed, offset, window, exact=True)[0]
-
     # ties go to the step closest to the voted alignment
-    steps = sorted(range(-5, 6), key=abs)
-    speed = max((candidate.speed * (1 + 0.001 * step) for step in steps), key=lambda s: found(s, 0.0))
-    shift = max((0.0, -0.5, 0.5, -1.0, 1.0), key=lambda d: found(speed, d))
+    speeds = np.array([candidate.speed * (1 + 0.001 * step) for step in sorted(range(-5, 6), key=abs)])
+    shifts = np.array([0.0, -0.5, 0.5, -1.0, 1.0])
+    speed, shift = best_fit(grid, ref_frames, ref_bins, speeds, shifts, center, ref_center, window)
     return speed, speed * center - ref_center + shift
 
 

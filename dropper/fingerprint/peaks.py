@@ -61,6 +61,8 @@ def local_peaks(band: np.ndarray, background: np.ndarray, min_level_db: np.ndarr
                 continue
             if band[t, f - 1] > v or band[t, f + 1] > v:
                 continue
+            if radius_t > 0 and ((t > 0 and band[t - 1, f] > v) or (t + 1 < n_t and band[t + 1, f] > v)):
+                continue  # the nearest cells reject most candidates before the whole box
             f0, f1 = max(f - radius_f, 0), min(f + radius_f, n_f - 1)
             is_max = True
             for tt in range(t0, t1 + 1):
@@ -109,8 +111,10 @@ def rank_in_blocks(t: np.ndarray, strength: np.ndarray, block_frames: int
 def power_db(spectrum: np.ndarray, lo: int, hi: int, scale: float) -> np.ndarray:
     """``10 log10(|X|^2 scale^2)`` of bins ``lo..hi-1`` of a complex spectrum, float32."""
     out = _power(spectrum, lo, hi, scale)
-    np.log10(out, out=out)  # numpy's float32 log10 is vectorized; a compiled loop is slower
-    out *= np.float32(10.0)
+    # numpy's float32 natural log is vectorized (a compiled loop is slower) and costs a third
+    # of its log10
+    np.log(out, out=out)
+    out *= np.float32(10.0 / np.log(10.0))
     return out
 
 

@@ -7,19 +7,38 @@ ratio of the two, maximized over a stretch of song time, is the match score.
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-from dropper.fingerprint.landmarks import BIN_SCALE, FingerprintParams
+from dropper.fingerprint.landmarks import BIN_SCALE
 
 DECOY_SHIFTS_S = (-2.9, -1.7, 1.3, 2.3, 3.7)  # seconds; not multiples of common bar lengths
 MIN_CHANCE_RATE = 0.005
 
 
+class Tolerance(NamedTuple):
+    """How near (frames, STFT bins) a song peak must be to an aligned reference peak."""
+
+    frames: float
+    bins: float
+
+
+COARSE = Tolerance(1.5, 1.5)  # a voted alignment: offset to 2 frames, speed to 1 %
+ALIGN = Tolerance(0.5, 0.5)  # refining speed and offset: exact in time and frequency
+PRECISE = Tolerance(1.0, 0.5)  # a refined alignment: frequencies interpolated to 1/16 bin
+
+
 class QueryGrid:
-    """The scanned song's peaks on a boolean time-frequency grid, widened by a tolerance.
+    """The scanned song's peaks, listed per frame, for "is there a song peak near here?".
+
+    A reference peak counts as found when a song peak lies within a :class:`Tolerance` of
+    its aligned position. Verification uses :data:`PRECISE`: peak frequencies are
+    interpolated to 1/16 bin, so half a bin keeps almost every copied peak and lets through
+    less than half the chance coincidences of a bin and a half.
 
     Parameters
     ----------
@@ -27,57 +46,55 @@ class QueryGrid:
         Peaks of the song (frames; 1/16 bins), as :func:`~dropper.fingerprint.landmarks.pick_peaks` gives.
     n_frames : int
         Frames in the song.
-    params : FingerprintParams
-    tol_frames, tol_bins : int
-        A reference peak counts as found when a song peak is within this many frames and bins.
     """
 
-    def __init__(self, frames: np.ndarray, bins: np.ndarray, n_frames: int, params: FingerprintParams,
-                 *, tol_frames: int = 1, tol_bins: int = 1):
-        n_bins = params.n_fft // 2 + 1
-        n_frames = max(n_frames, 1)
-        t = frames.astype(np.int64)
-        f = np.round(bins / BIN_SCALE).astype(np.int64)
-        grids = []
-        for tol_t in (tol_frames, 0):
-            grid = np.zeros((n_frames, n_bins), dtype=bool)
-            for dt in range(-tol_t, tol_t + 1):
-                for df in range(-tol_bins, tol_bins + 1):
-                    grid[np.clip(t + dt, 0, n_frames - 1), np.clip(f + df, 0, n_bins - 1)] = True
-            grids.append(grid)
-        self.grid, self.exact = grids  # exact: no time tolerance, for refining an alignment
-        self.frames, self.bins = t, np.asarray(bins, np.int64)
-        self.n_frames, self.n_bins = self.grid.shape
+    def __init__(self, frames: np.ndarray, bins: np.ndarray, n_frames: int):
+        self.n_frames = max(int(n_frames), 1)
+        self.frames = np.asarray(frames, np.int64)
+        self.bins = np.asarray(bins, np.int64)
+        # starts[t]..starts[t+1]: the peaks of frame t (frames are sorted)
+        self.starts = np.searchsorted(self.frames, np.arange(self.n_frames + 1)).astype(np.int64)
 
-    def found(self, t_q: np.ndarray, f_q: np.ndarray, *, exact: bool = False) -> np.ndarray:
+    def found(self, t_q: np.ndarray, f_q: np.ndarray, tolerance: Tolerance = PRECISE) -> np.ndarray:
         """For query-frame/bin positions (floats), True where a song peak is near."""
-        return _found(self.exact if exact else self.grid, np.asarray(t_q, np.float64),
-                      np.asarray(f_q, np.float64))
+        return _found(self.starts, self.bins, np.asarray(t_q, np.float64),
+                      np.asarray(f_q, np.float64) * BIN_SCALE, tolerance.frames,
+                      tolerance.bins * BIN_SCALE)
 
 
 @njit(cache=True, nogil=True)
-def _found(grid: np.ndarray, t_q: np.ndarray, f_q: np.ndarray) -> np.ndarray:  # pragma: no cover
-    n_t, n_f = grid.shape
+def _near(starts: np.ndarray, bins: np.ndarray, t: float, f16: float, tol_t: float,
+          tol_f: float) -> bool:  # pragma: no cover - compiled
+    """Whether a song peak lies within ``tol_t`` frames and ``tol_f`` 1/16 bins of ``(t, f16)``."""
+    n_t = starts.size - 1
+    t0 = max(int(np.ceil(t - tol_t)), 0)
+    t1 = min(int(np.floor(t + tol_t)), n_t - 1)
+    for frame in range(t0, t1 + 1):
+        for j in range(starts[frame], starts[frame + 1]):
+            if abs(bins[j] - f16) <= tol_f:
+                return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _found(starts: np.ndarray, bins: np.ndarray, t_q: np.ndarray, f16: np.ndarray, tol_t: float,
+           tol_f: float) -> np.ndarray:  # pragma: no cover - compiled
     out = np.zeros(t_q.size, np.bool_)
     for i in range(t_q.size):
-        t, f = int(np.round(t_q[i])), int(np.round(f_q[i]))
-        if 0 <= t < n_t and 0 <= f < n_f:
-            out[i] = grid[t, f]
+        out[i] = _near(starts, bins, t_q[i], f16[i], tol_t, tol_f)
     return out
 
 
 @njit(cache=True, nogil=True)
-def _count(grid: np.ndarray, ref_frames: np.ndarray, ref_bins: np.ndarray, speed: float,
-           offset: float, t0: float, t1: float) -> tuple[int, int]:  # pragma: no cover
+def _count(starts: np.ndarray, bins: np.ndarray, ref_frames: np.ndarray, ref_bins: np.ndarray,
+           speed: float, offset: float, t0: float, t1: float, tol_t: float,
+           tol_f: float) -> tuple[int, int]:  # pragma: no cover - compiled
     """``(found, total)`` reference peaks whose song time falls in ``t0..t1`` (frames)."""
-    n_t, n_f = grid.shape
     lo = np.searchsorted(ref_frames, speed * t0 - offset, side="left")
     hi = np.searchsorted(ref_frames, speed * t1 - offset, side="right")
     found = 0
     for i in range(lo, hi):
-        t = int(np.round((ref_frames[i] + offset) / speed))
-        f = int(np.round(ref_bins[i] * speed / BIN_SCALE))
-        if 0 <= t < n_t and 0 <= f < n_f and grid[t, f]:
+        if _near(starts, bins, (ref_frames[i] + offset) / speed, ref_bins[i] * speed, tol_t, tol_f):
             found += 1
     return found, hi - lo
 
@@ -122,22 +139,94 @@ def project(ref_frames: np.ndarray, ref_bins: np.ndarray, speed: float, offset: 
 
 
 def found_count(grid: QueryGrid, ref_frames: np.ndarray, ref_bins: np.ndarray, speed: float,
-                offset: float, window: tuple[float, float], *, exact: bool = False) -> tuple[int, int]:
+                offset: float, window: tuple[float, float], tolerance: Tolerance = PRECISE
+                ) -> tuple[int, int]:
     """``(found, total)`` reference peaks whose song time falls in ``window`` (frames)."""
-    found, total = _count(grid.exact if exact else grid.grid, ref_frames, ref_bins, float(speed),
-                          float(offset), float(window[0]), float(window[1]))
+    found, total = _count(grid.starts, grid.bins, ref_frames, ref_bins, float(speed), float(offset),
+                          float(window[0]), float(window[1]), tolerance.frames,
+                          tolerance.bins * BIN_SCALE)
     return int(found), int(total)
+
+
+def best_fit(grid: QueryGrid, ref_frames: np.ndarray, ref_bins: np.ndarray, speeds: np.ndarray,
+             shifts: np.ndarray, center: float, ref_center: float, window: tuple[float, float]
+             ) -> tuple[float, float]:
+    """The ``(speed, shift)`` of ``speeds`` x ``shifts`` that finds the most reference peaks in
+    ``window`` within :data:`ALIGN` of a song peak, for the alignment that maps song frame
+    ``center`` to reference frame ``ref_center`` (offset ``speed * center - ref_center + shift``).
+    Ties go to the earliest speed, then the earliest shift."""
+    best = _best_fit(grid.starts, grid.bins, ref_frames, ref_bins, np.asarray(speeds, np.float64),
+                     np.asarray(shifts, np.float64), float(center), float(ref_center),
+                     float(window[0]), float(window[1]), ALIGN.frames, ALIGN.bins * BIN_SCALE)
+    return float(speeds[best // len(shifts)]), float(shifts[best % len(shifts)])
+
+
+@njit(cache=True, nogil=True)
+def _best_fit(starts: np.ndarray, bins: np.ndarray, ref_frames: np.ndarray, ref_bins: np.ndarray,
+              speeds: np.ndarray, shifts: np.ndarray, center: float, ref_center: float, t0: float,
+              t1: float, tol_t: float, tol_f: float) -> int:  # pragma: no cover - compiled
+    best, best_found = 0, -1
+    for i in range(speeds.size):
+        for j in range(shifts.size):
+            offset = speeds[i] * center - ref_center + shifts[j]
+            found, _ = _count(starts, bins, ref_frames, ref_bins, speeds[i], offset, t0, t1,
+                              tol_t, tol_f)
+            if found > best_found:
+                best, best_found = i * shifts.size + j, found
+    return best
+
+
+def densest_window(grid: QueryGrid, ref_frames: np.ndarray, ref_bins: np.ndarray, speed: float,
+                   offset: float, window: tuple[float, float], *, span: float, min_total: int,
+                   tolerance: Tolerance) -> tuple[float, float]:
+    """The ``span`` frames of song time within ``window`` where the largest share of the
+    aligned reference peaks is found: ``(share, song frame where it starts)``; spans with
+    fewer than ``min_total`` reference peaks count as 0, and ``(0.0, window start)`` when none
+    has enough."""
+    rate, start = _densest_window(grid.starts, grid.bins, ref_frames, ref_bins, float(speed),
+                                  float(offset), float(window[0]), float(window[1]), float(span),
+                                  int(min_total), tolerance.frames, tolerance.bins * BIN_SCALE)
+    return float(rate), float(start)
+
+
+@njit(cache=True, nogil=True)
+def _densest_window(starts: np.ndarray, bins: np.ndarray, ref_frames: np.ndarray,
+                    ref_bins: np.ndarray, speed: float, offset: float, t0: float, t1: float,
+                    span: float, min_total: int, tol_t: float,
+                    tol_f: float) -> tuple[float, float]:  # pragma: no cover - compiled
+    lo = np.searchsorted(ref_frames, speed * t0 - offset, side="left")
+    hi = np.searchsorted(ref_frames, speed * t1 - offset, side="left")
+    n = hi - lo
+    if n < min_total:
+        return 0.0, t0
+    t_q = np.empty(n, np.float64)
+    found = np.zeros(n + 1, np.int64)  # found[i]: peaks found among the first i
+    for i in range(n):
+        t_q[i] = (ref_frames[lo + i] + offset) / speed
+        near = _near(starts, bins, t_q[i], ref_bins[lo + i] * speed, tol_t, tol_f)
+        found[i + 1] = found[i] + (1 if near else 0)
+    best, best_start, end = 0.0, t_q[0], 0
+    for i in range(n):
+        while end < n and t_q[end] < t_q[i] + span:
+            end += 1
+        total = end - i
+        if total >= min_total:
+            rate = (found[end] - found[i]) / total
+            if rate > best:
+                best, best_start = rate, t_q[i]
+    return best, best_start
 
 
 def chance_rate(grid: QueryGrid, ref_frames: np.ndarray, ref_bins: np.ndarray, speed: float,
                 offset: float, window: tuple[float, float], frame_s: float) -> float:
     """Share of reference peaks found at decoy offsets (a chance alignment), median of several."""
-    rates = []
+    rates: list[float] = []
     for shift_s in DECOY_SHIFTS_S:
         found, total = found_count(grid, ref_frames, ref_bins, speed, offset + shift_s / frame_s, window)
         if total >= 10:
             rates.append(found / total)
-    return max(float(np.median(rates)) if rates else 0.05, MIN_CHANCE_RATE)
+    # statistics.median: numpy's costs more than the counting for five numbers
+    return max(float(statistics.median(rates)) if rates else 0.05, MIN_CHANCE_RATE)
 
 
 def best_stretch(found: np.ndarray, p_copy: float, p_chance: float) -> tuple[int, int, float]:

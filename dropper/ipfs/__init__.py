@@ -12,20 +12,56 @@ Examples
 
 ``ipfs.tree_cid("build/metadata")`` is the folder's root CID (the contract's base URI is
 ``ipfs://<root>/``); ``ipfs.write_car("build/metadata", "metadata.car")`` writes the archive.
+The whole drop (media, metadata, reports, site) is :mod:`dropper.ipfs.export`'s tree and
+build/drop.car; :mod:`dropper.ipfs.pin` pins it to a kubo node or a pinning service.
 """
 
 from __future__ import annotations
 
-from dropper.ipfs.car import CarBlock, CarSummary, iter_car, read_car, read_car_roots, write_car
+from dropper.ipfs.car import (
+                                   CarBlock,
+                                   CarSummary,
+                                   iter_car,
+                                   read_car,
+                                   read_car_roots,
+                                   write_car,
+)
 from dropper.ipfs.cid import Cid
-from dropper.ipfs.errors import CarError, UnsupportedEntry
-from dropper.ipfs.importer import (ImportedEntry, ImportResult, bytes_cid, file_cid,
-                                   import_tree, tree_cid)
-from dropper.ipfs.profile import KUBO_CIDV1, UNIXFS_V0_2015, UNIXFS_V1_2025, ImportProfile
+from dropper.ipfs.errors import CarError, StaleFiles, UnsupportedEntry
+from dropper.ipfs.importer import (
+                                   ImportedEntry,
+                                   ImportResult,
+                                   bytes_cid,
+                                   file_cid,
+                                   import_tree,
+                                   tree_cid,
+)
+from dropper.ipfs.profile import (
+                                   KUBO_CIDV1,
+                                   UNIXFS_V0_2015,
+                                   UNIXFS_V1_2025,
+                                   ImportProfile,
+)
 
 __all__ = [
-    "KUBO_CIDV1", "UNIXFS_V0_2015", "UNIXFS_V1_2025", "CarBlock", "CarError", "CarSummary",
-    "Cid", "ImportProfile", "ImportResult", "ImportedEntry", "UnsupportedEntry", "bytes_cid",
-    "file_cid", "import_tree", "iter_car", "read_car", "read_car_roots", "tree_cid",
-    "write_car",
+                                   "KUBO_CIDV1",
+                                   "UNIXFS_V0_2015",
+                                   "UNIXFS_V1_2025",
+                                   "CarBlock",
+                                   "CarError",
+                                   "CarSummary",
+                                   "Cid",
+                                   "ImportProfile",
+                                   "ImportResult",
+                                   "ImportedEntry",
+                                   "StaleFiles",
+                                   "UnsupportedEntry",
+                                   "bytes_cid",
+                                   "file_cid",
+                                   "import_tree",
+                                   "iter_car",
+                                   "read_car",
+                                   "read_car_roots",
+                                   "tree_cid",
+                                   "write_car",
 ]

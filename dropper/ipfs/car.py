@@ -8,7 +8,7 @@ them (children before parents; CAR v1 sets no order) and patches the header in a
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -18,6 +18,7 @@ from multiformats import CID, varint
 
 from dropper.errors import MissingInput
 from dropper.files import atomic_write
+from dropper.ipfs.balanced import BlockSink
 from dropper.ipfs.cid import DAG_PB, Cid, block_cid, hash_function, parse_cid
 from dropper.ipfs.errors import CarError
 from dropper.ipfs.importer import ImportResult, import_tree
@@ -85,26 +86,48 @@ def write_car(source: str | os.PathLike | ImportResult, out_path: str | os.PathL
     """
     expected = None
     if isinstance(source, ImportResult):
+        if source.folder is None:
+            raise TypeError("write_car needs a folder's ImportResult; use stream_car for a layout")
         expected, folder = source.root, source.folder
         profile, include_hidden = source.profile, source.include_hidden
     else:
         folder = Path(source)
-    # The root is a directory node, so its CID length (hence the header's) is known up front.
-    placeholder = car_header(block_cid(b"", codec=DAG_PB, version=profile.cid_version))
-    with atomic_write(out_path, "wb") as handle:
-        handle.write(placeholder)
-        writer = _BlockWriter(handle)
-        result = import_tree(folder, profile=profile, include_hidden=include_hidden, sink=writer)
+
+    def same_root(result: ImportResult) -> None:
         if expected is not None and result.root != expected:
             raise CarError(f"{folder}: files changed since the import ({expected} is now "
                            f"{result.root}); import again")
+
+    summary, _ = stream_car(out_path, lambda sink: import_tree(
+        folder, profile=profile, include_hidden=include_hidden, sink=sink),
+        cid_version=profile.cid_version, check=same_root)
+    return summary
+
+
+def stream_car(out_path: str | os.PathLike, build: Callable[[BlockSink], ImportResult], *,
+               cid_version: int = 1,
+               check: Callable[[ImportResult], None] | None = None) -> tuple[CarSummary, ImportResult]:
+    """Write the blocks ``build`` makes (it is called with the sink) to a CAR, atomically.
+
+    ``check`` sees the import before the CAR is renamed into place; an exception it raises
+    leaves ``out_path`` as it was.
+    """
+    # The root is a directory node, so its CID length (hence the header's) is known up front.
+    placeholder = car_header(block_cid(b"", codec=DAG_PB, version=cid_version))
+    with atomic_write(out_path, "wb") as handle:
+        handle.write(placeholder)
+        writer = _BlockWriter(handle)
+        result = build(writer)
+        if check is not None:
+            check(result)
         header = car_header(result.root.raw)
         if len(header) != len(placeholder):
             raise AssertionError("CAR header length changed: root CID is not a dag-pb node")
         car_bytes = handle.tell()
         handle.seek(0)
         handle.write(header)
-    return CarSummary(result.root_cid, (result.root_cid,), len(writer.seen), car_bytes)
+    summary = CarSummary(result.root_cid, (result.root_cid,), len(writer.seen), car_bytes)
+    return summary, result
 
 
 def read_car(path: str | os.PathLike, *, verify: bool = True) -> CarSummary:

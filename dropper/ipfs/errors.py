@@ -11,3 +11,7 @@ class CarError(DropperError):
 
 class UnsupportedEntry(DropperError):
     """A folder to import holds something UnixFS cannot store (a socket, a device, a FIFO)."""
+
+
+class StaleFiles(DropperError):
+    """A file no longer has the CID recorded when the drop was packaged: nothing is published."""

@@ -3,6 +3,8 @@
 Like ``ipfs add -r`` with kubo's defaults: names starting with "." are left out below the root
 (kubo's ``--hidden=false``), symbolic links are stored as UnixFS symlinks and not followed,
 empty folders are kept, and the folder itself is the root (no ``--wrap-with-directory``).
+:func:`import_layout` imports a virtual folder (names mapped to files and folders anywhere on
+disk) the same way, without copying anything.
 """
 
 from __future__ import annotations
@@ -10,9 +12,10 @@ from __future__ import annotations
 import io
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol, Union
 
 from dropper.errors import MissingInput
 from dropper.ipfs.balanced import BlockSink, DagLink, stream_dag
@@ -25,6 +28,18 @@ from dropper.ipfs.profile import KUBO_CIDV1, ImportProfile
 from dropper.ipfs.unixfs import symlink_data
 
 EntryKind = Literal["file", "directory", "symlink"]
+#: A virtual folder: each name maps to a file or folder on disk, or to a nested virtual folder.
+Layout = Mapping[str, Union[str, os.PathLike, "Layout"]]
+
+
+class FileCache(Protocol):
+    """Known file DAGs, so that an unchanged file is not read again (used without a sink)."""
+
+    def lookup(self, path: Path) -> DagLink | None:
+        """The file's DAG root and sizes if it is unchanged since :meth:`store`, else None."""
+
+    def store(self, path: Path, link: DagLink) -> None:
+        """Remember the DAG just built from the file at ``path``."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +67,7 @@ class ImportResult:
 
     root: Cid
     dag_bytes: int
-    folder: Path
+    folder: Path | None  # None for a virtual folder (import_layout)
     profile: ImportProfile
     include_hidden: bool
     entries: dict[str, ImportedEntry] = field(repr=False)
@@ -116,6 +131,31 @@ def import_tree(folder: str | os.PathLike, *, profile: ImportProfile = KUBO_CIDV
                         walk.entries)
 
 
+def import_layout(layout: Layout, *, profile: ImportProfile = KUBO_CIDV1,
+                  include_hidden: bool = False, sink: BlockSink | None = None,
+                  cache: FileCache | None = None) -> ImportResult:
+    """Import a virtual folder: the CIDs are those of a real folder laid out the same way.
+
+    Parameters
+    ----------
+    layout
+        Names to files or folders on disk (imported as ``ipfs add -r`` would, symlinks below
+        a folder kept as links) or to nested layouts (virtual subfolders).
+    cache
+        Reuse and record file DAGs there; ignored when ``sink`` needs every block.
+
+    Raises
+    ------
+    MissingInput
+        A path of the layout does not exist.
+    """
+    walk = _Walk(profile, include_hidden, sink, bytearray(profile.chunk_bytes), {},
+                 cache if sink is None else None)
+    root = walk.virtual(layout, "")
+    return ImportResult(Cid(root.cid), root.dag_bytes, None, profile, include_hidden,
+                        walk.entries)
+
+
 @dataclass
 class _Walk:
     """One import's settings and state, shared by the recursive walk."""
@@ -125,6 +165,7 @@ class _Walk:
     sink: BlockSink | None
     buffer: bytearray  # one chunk buffer for every file of the import
     entries: dict[str, ImportedEntry]
+    cache: FileCache | None = None
 
     def directory(self, path: Path, relative: str) -> DagLink:
         children: list[DirEntry] = []
@@ -134,11 +175,27 @@ class _Walk:
             if item.name.startswith(".") and not self.include_hidden:
                 continue
             child_relative = f"{relative}/{item.name}" if relative else item.name
-            kind, built = self.entry(item, child_relative)
-            self.entries[child_relative] = ImportedEntry(built.cid, kind, built.file_bytes,
-                                                         built.dag_bytes)
-            children.append(DirEntry(os.fsencode(item.name), built.cid, built.dag_bytes))
+            self.add(children, item.name, child_relative, *self.entry(item, child_relative))
         return build_directory(children, self.profile, self.sink)
+
+    def virtual(self, layout: Layout, relative: str) -> DagLink:
+        children: list[DirEntry] = []
+        for name in sorted(layout, key=os.fsencode):
+            source = layout[name]
+            child_relative = f"{relative}/{name}" if relative else name
+            if isinstance(source, Mapping):
+                kind, built = "directory", self.virtual(source, child_relative)
+            elif Path(source).is_dir():
+                kind, built = "directory", self.directory(Path(source), child_relative)
+            else:
+                kind, built = "file", self.file(Path(source))
+            self.add(children, name, child_relative, kind, built)
+        return build_directory(children, self.profile, self.sink)
+
+    def add(self, children: list[DirEntry], name: str, relative: str, kind: EntryKind,
+            built: DagLink) -> None:
+        self.entries[relative] = ImportedEntry(built.cid, kind, built.file_bytes, built.dag_bytes)
+        children.append(DirEntry(os.fsencode(name), built.cid, built.dag_bytes))
 
     def entry(self, item: os.DirEntry, relative: str) -> tuple[EntryKind, DagLink]:
         if item.is_symlink():
@@ -146,10 +203,18 @@ class _Walk:
         if item.is_dir():
             return "directory", self.directory(Path(item.path), relative)
         if item.is_file():
-            return "file", _import_file(Path(item.path), self.profile, self.sink, self.buffer)
+            return "file", self.file(Path(item.path))
         mode = item.stat(follow_symlinks=False).st_mode
         raise UnsupportedEntry(f"{item.path}: cannot import a {_file_type(mode)}; remove it "
                                "from the folder")
+
+    def file(self, path: Path) -> DagLink:
+        if self.cache is not None and (known := self.cache.lookup(path)) is not None:
+            return known
+        built = _import_file(path, self.profile, self.sink, self.buffer)
+        if self.cache is not None:
+            self.cache.store(path, built)
+        return built
 
 
 def _import_file(path: Path, profile: ImportProfile, sink: BlockSink | None,

@@ -41,8 +41,10 @@ def site_key(drop: Drop) -> str:
     from dropper.catalog.builder import _catalog_json
     from dropper.catalog.model import collect
 
-    parts = {"version": __version__, "catalog": _catalog_json(collect(drop))}
-    for path in (drop.build_dir / "package.json", drop.reports_dir / "originality.json"):
+    catalog = collect(drop)
+    parts = {"version": __version__, "catalog": _catalog_json(catalog), "contract": catalog.contract}
+    for path in (drop.build_dir / "package.json", drop.reports_dir / "originality.json",
+                 drop.reports_dir / "carbon.json"):
         parts[path.name] = path.read_text(encoding="utf-8") if path.is_file() else None
     templates = Path(__file__).resolve().parent.parent / "templates"
     digest = hashlib.sha256()

@@ -16,8 +16,16 @@ from typing import Any
 from dropper import audio, reference
 from dropper.files import hash_params
 from dropper.parallel import parallel_map
-from dropper.pipeline import (Outcome, StageReport, Task, compute_target, guarded, params_hash, run_stage,
-                              song_tasks)
+from dropper.pipeline import (
+    Outcome,
+    StageReport,
+    Task,
+    compute_target,
+    guarded,
+    params_hash,
+    run_stage,
+    song_tasks,
+)
 from dropper.progress import Progress
 from dropper.workspace import Drop, Song
 

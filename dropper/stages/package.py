@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dropper import schemas
+from dropper.chain.drop import CONTRACT_METADATA
 from dropper.errors import MissingInput
 from dropper.files import write_text
 from dropper.pipeline import SongOutcome, StageReport
@@ -145,6 +146,8 @@ def write_metadata(drop: Drop, documents: list[tuple[Song, dict[str, Any]]]) -> 
     folder = drop.build_dir / "metadata"
     texts = {f"{token_id}.json": json.dumps(document, indent=2, ensure_ascii=False) + "\n"
              for token_id, (_, document) in enumerate(ordered, start=1)}
+    # ERC-7572 collection metadata beside the tokens: the contract's default contractURI.
+    texts[CONTRACT_METADATA] = json.dumps(contract_document(drop, ordered), indent=2, ensure_ascii=False) + "\n"
     unchanged = folder.is_dir() and sorted(p.name for p in folder.iterdir()) == sorted(texts) and all(
         (folder / name).read_text(encoding="utf-8") == text for name, text in texts.items())
     fresh = drop.build_dir / ".metadata.new"
@@ -162,9 +165,21 @@ def write_metadata(drop: Drop, documents: list[tuple[Song, dict[str, Any]]]) -> 
     tokens = [{"token_id": token_id, "song": song.name, "sha256": song.sha256, "title": document["name"],
                "metadata": f"{token_id}.json"} for token_id, (song, document) in enumerate(ordered, start=1)]
     summary = {"metadata_root_cid": root, "base_uri": f"ipfs://{root}/", "token_uri_suffix": ".json",
-               "tokens": tokens}
+               "contract_uri": f"ipfs://{root}/{CONTRACT_METADATA}", "tokens": tokens}
     write_text(drop.build_dir / "package.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     return Packaged(folder, root, tokens, changed=not unchanged)
+
+
+def contract_document(drop: Drop, ordered: list[tuple[Song, dict[str, Any]]]) -> dict[str, Any]:
+    """ERC-7572 contract-level metadata (the collection), beside the token files."""
+    config = drop.config
+    document = {"name": config.drop.title, "symbol": config.chain.symbol,
+                "description": f"{config.drop.title} by {config.drop.artist}: {len(ordered)} songs of raw audio "
+                               "from a neural network trained on the band's music.",
+                "image": ordered[0][1]["image"] if ordered else ""}
+    if config.catalog.base_url:
+        document["external_link"] = config.catalog.base_url
+    return document
 
 
 def _description(drop: Drop, song: Song, title: str, statement: str) -> str:

@@ -11,14 +11,18 @@ from dropper.progress import Progress
 from dropper.workspace import Drop
 
 STAGE = "visualize"
-VERSION = 1
+VERSION = 2  # 2: smaller timelapse GIFs (row dither, cropped frames, lossy LZW)
 
 
 def settings_of(drop: Drop):
-    """drop.toml [visualize] as the renderer's settings."""
+    """drop.toml [visualize] as the renderer's settings (ConfigError if they ask for torch and
+    torch is not installed)."""
     from dropper.visualize import VisualSettings
+    from dropper.visualize.device import check_device
 
-    return VisualSettings(**drop.config.visualize.as_dict())
+    settings = VisualSettings(**drop.config.visualize.as_dict())
+    check_device(settings.device)
+    return settings
 
 
 def run(drop: Drop, *, force: bool = False, jobs: int | None = None,

@@ -2,7 +2,9 @@
 
 ``render_song(audio, video_path=..., gif_path=..., poster_path=..., settings=VisualSettings())``
 is the entry point; :mod:`.analysis` (features), :mod:`.layouts` (the looks) and :mod:`.draw`
-(frames) are pure functions on arrays, :mod:`.encode` wraps ffmpeg.
+(frames) are pure functions on arrays, :mod:`.encode` wraps ffmpeg, :mod:`.gif` and :mod:`.lzw`
+write the timelapse. :mod:`.torch_analysis` and :mod:`.torch_draw` are the optional torch twins of
+the analysis and the drawing (a CUDA GPU when there is one; ``visualize.device``).
 """
 
 from dropper.visualize.encode import EncodeError

@@ -23,12 +23,13 @@ N_FFT = 2048  # STFT window (93 ms at 22050 Hz)
 KERNEL = 31  # HPSS median filter length, in frames (time) and bins (frequency)
 CHROMA_FMIN_HZ = 180.0  # pitch classes are read from ~F#3 (where bins are < 1 semitone apart) ...
 CHROMA_FMAX_HZ = 5000.0  # ... up to ~D#8
-_CHUNK_FRAMES = 1024
+# Audio analysed at once: a span of time, not of frames, so that memory is the same at any fps.
+_CHUNK_SECONDS = 35.0
 _BLOCK = 1 << 16
-_EPS = 1e-12
+EPS = 1e-12  # power floor before dB (-120 dB)
 # Percussive bands are a power density (mean over their bins): lift them by 20 dB so that loud
 # drums reach about the level of a loud pitch class.
-_BAND_GAIN = 100.0
+BAND_GAIN = 100.0
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,7 @@ def stickiness(x: np.ndarray, decay: float) -> np.ndarray:
     x : (frames, ...) array, non-negative.
     decay : fraction kept per frame, in [0, 1]; 0 returns ``x`` unchanged, 1 holds the maximum.
     """
-    if not 0.0 <= decay <= 1.0:
-        raise ValueError(f"decay: must be a fraction from 0 to 1 per frame, got {decay!r}")
+    check_decay(decay)
     out = np.array(x, dtype=np.float32, copy=True)
     if decay == 0.0:
         return out
@@ -91,13 +91,24 @@ def stickiness(x: np.ndarray, decay: float) -> np.ndarray:
     return out
 
 
+def check_decay(decay: float) -> None:
+    """Raise ValueError unless ``decay`` is a fraction per frame from 0 to 1."""
+    if not 0.0 <= decay <= 1.0:
+        raise ValueError(f"decay: must be a fraction from 0 to 1 per frame, got {decay!r}")
+
+
 def decay_per_frame(half_life_s: float, fps: float) -> float:
     """The per-frame decay that halves a value in ``half_life_s`` seconds (0 s gives 0)."""
     return 0.0 if half_life_s <= 0 else float(0.5 ** (1.0 / (half_life_s * fps)))
 
 
-def features(y: np.ndarray, sr: int, settings: VisualSettings = VisualSettings()) -> Features:
-    """Analyse a signal (1-D mono or (channels, samples)) into per-video-frame features."""
+def features(y: np.ndarray, sr: int, settings: VisualSettings = VisualSettings(), *,
+             device=None) -> Features:
+    """Analyse a signal (1-D mono or (channels, samples)) into per-video-frame features.
+
+    ``device``: None for numpy, or a ``torch.device`` to run the spectral work on torch
+    (see :mod:`dropper.visualize.torch_analysis`).
+    """
     y = np.asarray(y, dtype=np.float32)
     if y.ndim == 2:
         y = y.mean(axis=0)
@@ -105,12 +116,14 @@ def features(y: np.ndarray, sr: int, settings: VisualSettings = VisualSettings()
         import soxr
 
         y = soxr.resample(y, sr, SR, quality="HQ").astype(np.float32, copy=False)
-    return _features_from_blocks(iter([y]), settings)
+    return _features_from_blocks(iter([y]), settings, device)
 
 
-def features_from_file(path: str | Path, settings: VisualSettings = VisualSettings()) -> Features:
-    """Analyse an audio file, streaming it in blocks (constant memory)."""
-    return _features_from_blocks(read_mono(path), settings)
+def features_from_file(path: str | Path, settings: VisualSettings = VisualSettings(), *,
+                       device=None) -> Features:
+    """Analyse an audio file, streaming it in blocks (constant memory); ``device`` as in
+    :func:`features`."""
+    return _features_from_blocks(read_mono(path), settings, device)
 
 
 def read_mono(path: str | Path) -> Iterator[np.ndarray]:
@@ -149,8 +162,10 @@ def read_mono(path: str | Path) -> Iterator[np.ndarray]:
             yield stream.resample_chunk(np.zeros(0, np.float32), last=True)
 
 
-@dataclass(frozen=True)
-class _Filterbanks:
+@dataclass(frozen=True, eq=False)
+class Filterbanks:
+    """The analysis' fixed matrices for one frame rate and band count (built once, cached)."""
+
     hop: int
     window: np.ndarray
     chroma: np.ndarray  # (12, bins)
@@ -159,7 +174,7 @@ class _Filterbanks:
 
 
 @functools.lru_cache(maxsize=8)
-def _filterbanks(fps: float, n_bands: int) -> _Filterbanks:
+def filterbanks(fps: float, n_bands: int) -> Filterbanks:
     import librosa
     from scipy.signal import get_window
 
@@ -175,11 +190,11 @@ def _filterbanks(fps: float, n_bands: int) -> _Filterbanks:
         chroma[pitch % 12, band] += weight
     a_weight = 10.0 ** (librosa.A_weighting(np.maximum(freqs, 1.0), min_db=-80.0) / 10.0)
     mel = librosa.filters.mel(sr=SR, n_fft=N_FFT, n_mels=n_bands, fmin=40.0, fmax=SR / 2, norm=None)
-    mel = mel / np.maximum(mel.sum(axis=1, keepdims=True), _EPS) * a_weight[None, :]
+    mel = mel / np.maximum(mel.sum(axis=1, keepdims=True), EPS) * a_weight[None, :]
     window = get_window("hann", N_FFT).astype(np.float32)
     window /= window.sum() / 2.0  # a full-scale sine peaks at magnitude 1
     hop = max(1, int(round(SR / fps)))
-    return _Filterbanks(hop, window, chroma, mel.astype(np.float32), a_weight.astype(np.float32))
+    return Filterbanks(hop, window, chroma, mel.astype(np.float32), a_weight.astype(np.float32))
 
 
 def hpss_masks(magnitude: np.ndarray, margin: float, kernel: int = KERNEL) -> tuple[np.ndarray, np.ndarray]:
@@ -204,9 +219,15 @@ def _softmask(x: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return x2 / total
 
 
-def _features_from_blocks(blocks: Iterator[np.ndarray], settings: VisualSettings) -> Features:
-    bank = _filterbanks(settings.fps, settings.n_bands)
-    rows = [row for row in _analysis_chunks(blocks, bank, settings)]
+def _features_from_blocks(blocks: Iterator[np.ndarray], settings: VisualSettings, device) -> Features:
+    levels, sticky = _chunk_levels, stickiness
+    if device is not None:
+        from dropper.visualize import torch_analysis
+
+        levels = functools.partial(torch_analysis.chunk_levels, device=device)
+        sticky = functools.partial(torch_analysis.stickiness, device=device)
+    bank = filterbanks(settings.fps, settings.n_bands)
+    rows = [row for row in _analysis_chunks(blocks, bank, settings, levels)]
     n_samples = rows.pop()  # the generator's last item is the sample count
     levels = np.concatenate(rows, axis=0) if rows else np.zeros((0, 13 + settings.n_bands), np.float32)
     duration_s = n_samples / SR
@@ -216,8 +237,8 @@ def _features_from_blocks(blocks: Iterator[np.ndarray], settings: VisualSettings
     levels = _interpolate_rows(levels, position)
     span = settings.ceiling_db - settings.floor_db
     scaled = np.clip((levels - settings.floor_db) / span, 0.0, 1.0).astype(np.float32)
-    chroma = stickiness(scaled[:, :12], decay_per_frame(settings.harmonic_half_life_s, settings.fps))
-    bands = stickiness(scaled[:, 13:], decay_per_frame(settings.decay_half_life_s, settings.fps))
+    chroma = sticky(scaled[:, :12], decay_per_frame(settings.harmonic_half_life_s, settings.fps))
+    bands = sticky(scaled[:, 13:], decay_per_frame(settings.decay_half_life_s, settings.fps))
     return Features(fps=float(settings.fps), duration_s=float(duration_s), chroma=chroma, bands=bands,
                     loudness=scaled[:, 12].copy())
 
@@ -232,10 +253,11 @@ def _interpolate_rows(levels: np.ndarray, position: np.ndarray) -> np.ndarray:
     return levels[low] * (1 - frac) + levels[high] * frac
 
 
-def _analysis_chunks(blocks: Iterator[np.ndarray], bank: _Filterbanks, settings: VisualSettings):
+def _analysis_chunks(blocks: Iterator[np.ndarray], bank: Filterbanks, settings: VisualSettings, levels):
     """Yield (frames, 13 + n_bands) dB rows [chroma 12, loudness, bands] chunk by chunk, then
-    the total number of samples."""
+    the total number of samples; ``levels(segment, bank, margin)`` analyses one chunk."""
     hop, half, context = bank.hop, N_FFT // 2, KERNEL // 2
+    chunk = max(4 * KERNEL, round(_CHUNK_SECONDS * SR / hop))
     buffer = np.zeros(0, np.float32)
     buffer_start = 0  # global index of buffer[0]
     total = 0
@@ -250,7 +272,7 @@ def _analysis_chunks(blocks: Iterator[np.ndarray], bank: _Filterbanks, settings:
             total += len(block)
         while True:
             n_frames = 1 + total // hop if finished else None
-            stop = done + _CHUNK_FRAMES if n_frames is None else min(done + _CHUNK_FRAMES, n_frames)
+            stop = done + chunk if n_frames is None else min(done + chunk, n_frames)
             if n_frames is None and (stop + context) * hop + half > total:
                 break  # wait for more audio
             if stop <= done:
@@ -261,7 +283,7 @@ def _analysis_chunks(blocks: Iterator[np.ndarray], bank: _Filterbanks, settings:
             else:
                 first = max(first, 0)
             segment = _samples(buffer, buffer_start, first * hop - half, (last - 1) * hop + half)
-            yield _chunk_levels(segment, bank, settings.margin)[done - first: stop - first]
+            yield levels(segment, bank, settings.margin)[done - first: stop - first]
             done = stop
             keep_from = max(0, (done - context) * hop - half)
             buffer = buffer[keep_from - buffer_start:]
@@ -280,7 +302,7 @@ def _samples(buffer: np.ndarray, buffer_start: int, start: int, stop: int) -> np
     return out
 
 
-def _chunk_levels(segment: np.ndarray, bank: _Filterbanks, margin: float) -> np.ndarray:
+def _chunk_levels(segment: np.ndarray, bank: Filterbanks, margin: float) -> np.ndarray:
     from numpy.lib.stride_tricks import sliding_window_view
     from scipy.fft import rfft
 
@@ -297,6 +319,6 @@ def _chunk_levels(segment: np.ndarray, bank: _Filterbanks, margin: float) -> np.
     peaks[1:-1][inner] = harmonic[1:-1][inner]
     chroma = bank.chroma @ peaks
     loud = bank.a_weight @ power
-    bands = bank.mel @ percussive * _BAND_GAIN
+    bands = bank.mel @ percussive * BAND_GAIN
     stacked = np.concatenate([chroma, loud[None, :], bands], axis=0)
-    return (10.0 * np.log10(stacked + _EPS)).T.astype(np.float32)
+    return (10.0 * np.log10(stacked + EPS)).T.astype(np.float32)

@@ -10,6 +10,7 @@ encoder's YUV 4:2:0 (or RGB for the GIF and poster).
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 
 import numpy as np
 from numba import njit
@@ -20,6 +21,12 @@ from dropper.visualize.settings import VisualSettings
 
 assert ANGLES * RADII <= 1 << 16, "cell maps are uint16"
 
+# The tone curve and BT.709 limited-range YUV of both painters (numpy here, torch in torch_draw).
+TONE_KNEE = np.float32(1.6)
+RGB_TO_YUV = np.array([[0.2126, 0.7152, 0.0722], [-0.1146, -0.3854, 0.5], [0.5, -0.4542, -0.0458]], np.float32)
+YUV_SCALE = np.array([219.0, 224.0, 224.0], np.float32)
+YUV_OFFSET = np.array([16.5, 128.5, 128.5], np.float32)  # 16 / 128, plus 0.5 to round
+
 
 class Painter:
     """Draws frames of one layout at one size; build once per song, call per frame."""
@@ -27,7 +34,7 @@ class Painter:
     def __init__(self, settings: VisualSettings, width: int, height: int) -> None:
         self.settings, self.width, self.height = settings, width, height
         self.layout = make_layout(settings, width, height)
-        self.cells, self.cells_half = _cell_maps(settings.layout, width, height)
+        self.cells, self.cells_half = cell_maps(settings.layout, width, height)
         self.yuv = np.empty(width * height * 3 // 2, np.uint8)
         self.luma = np.empty(ANGLES * RADII, np.uint8)
         self.chroma = np.empty(ANGLES * RADII, np.uint16)  # U in the low byte, V in the high
@@ -37,6 +44,11 @@ class Painter:
         _encode_yuv(self.layout.linear(features, index), self.luma, self.chroma)
         _gather_yuv(self.luma, self.chroma, self.cells, self.cells_half, self.yuv)
         return self.yuv
+
+    def yuv420_frames(self, features: Features) -> Iterator[np.ndarray]:
+        """Every frame of the song in order, as :meth:`yuv420` gives them (one reused buffer)."""
+        for index in range(features.frames):
+            yield self.yuv420(features, index)
 
     def rgb_table(self, features: Features, index: int) -> np.ndarray:
         """(cells, 4) uint8 RGBX colour of every cell of frame ``index``."""
@@ -69,19 +81,17 @@ def _tone(value):  # pragma: no cover - compiled
     """Linear light to a display value in [0, 1]: a soft shoulder (bright overlaps turn
     white-hot instead of clipping flat), then gamma 2."""
     value = max(value, np.float32(0.0))
-    return np.sqrt(min(np.float32(1.6) * value / (np.float32(1.0) + value), np.float32(1.0)))
+    return np.sqrt(min(TONE_KNEE * value / (np.float32(1.0) + value), np.float32(1.0)))
 
 
 @njit(cache=True, nogil=True, fastmath=True)
 def _encode_yuv(linear, luma, chroma):  # pragma: no cover - compiled
+    m, scale, offset = RGB_TO_YUV, YUV_SCALE, YUV_OFFSET  # numba folds these in as constants
     for i in range(linear.shape[1]):
         r, g, b = _tone(linear[0, i]), _tone(linear[1, i]), _tone(linear[2, i])
-        y = np.float32(16.5) + np.float32(219.0) * (np.float32(0.2126) * r + np.float32(0.7152) * g
-                                                    + np.float32(0.0722) * b)
-        u = np.float32(128.5) + np.float32(224.0) * (np.float32(-0.1146) * r - np.float32(0.3854) * g
-                                                     + np.float32(0.5) * b)
-        v = np.float32(128.5) + np.float32(224.0) * (np.float32(0.5) * r - np.float32(0.4542) * g
-                                                     - np.float32(0.0458) * b)
+        y = offset[0] + scale[0] * (m[0, 0] * r + m[0, 1] * g + m[0, 2] * b)
+        u = offset[1] + scale[1] * (m[1, 0] * r + m[1, 1] * g + m[1, 2] * b)
+        v = offset[2] + scale[2] * (m[2, 0] * r + m[2, 1] * g + m[2, 2] * b)
         luma[i] = np.uint8(y)
         chroma[i] = np.uint16(u) | (np.uint16(v) << np.uint16(8))
 
@@ -109,7 +119,7 @@ def _gather_yuv(luma, chroma, cells, cells_half, out):  # pragma: no cover - com
 # --- geometry ---------------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=8)
-def _cell_maps(layout: str, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+def cell_maps(layout: str, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
     """Cell index of every pixel (full size) and of every 2x2 block (chroma), as flat uint16."""
     return _cells(layout, width, height, 1), _cells(layout, width // 2, height // 2, 2)
 

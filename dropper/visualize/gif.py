@@ -2,28 +2,41 @@
 
 A frame is a gather of a small colour table, so the palette comes from the tables (sampled per
 pixel, refined by k-means), and each pixel finds its palette entry through a 32x32x32 lookup
-cube with a 4x4 ordered dither (a stable pattern: unchanged areas stay byte-identical from frame
-to frame). Stretches of pixels that stay within a few levels of what is already on screen are
-written as transparent, which LZW packs into almost nothing.
+cube with an ordered dither that varies only from row to row (a stable pattern: unchanged areas
+stay byte-identical from frame to frame). Stretches of pixels that stay within a few levels of
+what is already on screen are written as transparent, each frame is cropped to what it redraws,
+and the LZW coder may swap a pixel for a palette colour at most ``LOSSY_LEVELS`` away when that
+lets a string grow (:mod:`dropper.visualize.lzw`).
+
+Why rows: LZW codes repeated strings along a row. A 4x4 Bayer pattern breaks every row of a
+smooth glow into a 4-pixel texture; a pattern constant along each row (thresholds 0 2 1 3 on
+four rows) leaves long runs and still blends neighbouring colours for the eye, as fine scan
+lines. Default timelapse (320x180, 80 frames) of 60 s songs, before -> after: a busy blast-beat
+song 1.13 MB -> 0.65 MB, straight rock 1.11 -> 0.55 MB, calm ambient 0.44 -> 0.23 MB (row dither
+alone: 0.81 / 0.75 / 0.29 MB; with cropping: 0.78 / - / 0.26 MB); the mean error after a 3x3
+blur grew from 5.2 to 5.5 levels (busy) and 8.4 to 8.6 (calm).
 """
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
 from numba import njit
 
 from dropper.files import atomic_write
+from dropper.visualize import lzw
 
 COLOURS = 64  # palette entries, the transparent one included
 DITHER = 12.0  # ordered-dither amplitude, in 0-255 levels peak to peak
 KEEP_LEVELS = 12.0  # a run that moved less than this (RGB distance, 0-255) is left on screen
 RUN_PIXELS = 16  # runs of pixels kept or redrawn together (isolated transparent pixels cost bytes)
+LOSSY_LEVELS = 20.0  # how far (RGB distance, 0-255) the LZW coder may move a pixel to shorten the file
 _LEVELS = 32  # lookup cube resolution per channel
 _SAMPLE_PIXELS = 60_000
 _KMEANS_ROUNDS = 4
-_BAYER = (np.array([[0, 8, 2, 10], [12, 4, 14, 6], [3, 11, 1, 9], [15, 7, 13, 5]], np.float32) + 0.5) / 16 - 0.5
+_ROW_DITHER = (np.array([0, 2, 1, 3], np.float32) + 0.5) / 4 - 0.5  # offset of rows 0-3, x amplitude
 
 
 def palette_for(tables: list[np.ndarray], cells: np.ndarray, colours: int = COLOURS - 1) -> np.ndarray:
@@ -77,33 +90,19 @@ def lookup_cube(palette: np.ndarray) -> np.ndarray:
 def indexed_frame(table: np.ndarray, cells: np.ndarray, width: int, cube: np.ndarray) -> np.ndarray:
     """Palette indices (flat, ``cells.size``) of a frame with colour ``table`` (cells, 4)."""
     out = np.empty(cells.size, np.uint8)
-    _dither_gather(table, cells, width, cube, _BAYER * np.float32(DITHER), out)
+    _dither_gather(table, cells, width, cube, _ROW_DITHER * np.float32(DITHER), out)
     return out
 
 
-def keep_unchanged(frames: list[np.ndarray], palette: np.ndarray, transparent: int) -> None:
-    """Turn runs of pixels that barely change into ``transparent``, in place (frame 0 stays whole).
-
-    Each run is compared with what is on screen, not with the previous frame, so slow fades
-    cannot drift: a run is redrawn as soon as it is ``KEEP_LEVELS`` away from the screen.
-    """
-    if not frames:
-        return
-    shown = frames[0].copy()
-    pal = palette.astype(np.int32)
-    for frame in frames[1:]:
-        _keep_runs(frame, shown, pal, int(KEEP_LEVELS ** 2), transparent, RUN_PIXELS)
-
-
 @njit(cache=True, nogil=True)
-def _dither_gather(table, cells, width, cube, bayer, out):  # pragma: no cover - compiled
+def _dither_gather(table, cells, width, cube, dither, out):  # pragma: no cover - compiled
     scale = cube.shape[0] / 256.0
     top = cube.shape[0] - 1
     for row in range(cells.size // width):
+        offset = dither[row % dither.size]
         for col in range(width):
             i = row * width + col
             cell = cells[i]
-            offset = bayer[row % 4, col % 4]
             r = min(max(int((table[cell, 0] + offset) * scale), 0), top)
             g = min(max(int((table[cell, 1] + offset) * scale), 0), top)
             b = min(max(int((table[cell, 2] + offset) * scale), 0), top)
@@ -131,23 +130,65 @@ def _keep_runs(frame, shown, palette, limit2, transparent, run):  # pragma: no c
 
 
 def write_gif(path: Path, frames: list[np.ndarray], palette: np.ndarray, *, width: int, height: int,
-              fps: float, transparent: int | None = None) -> int:
-    """Write indexed frames as a looping GIF, atomically; returns its size in bytes.
+              fps: float, lossy_levels: float = LOSSY_LEVELS) -> int:
+    """Write indexed frames (flat uint8, ``width x height``) as a looping GIF, atomically; returns
+    its size in bytes.
 
-    Frames are drawn over the previous ones (disposal 1), so ``transparent`` pixels show what
-    is already there.
+    Frames after the first show only what changed: runs that stay within ``KEEP_LEVELS`` of the
+    screen become transparent (an extra palette entry) and each frame is cropped to the box of
+    what it redraws. The LZW coder may swap a pixel for a palette colour within
+    ``lossy_levels`` (RGB distance; 0 is lossless). ``frames`` are rewritten in place to what a
+    viewer sees of each frame (transparent where the previous picture shows through).
     """
-    from PIL import Image
-
-    flat_palette = palette.reshape(-1).tolist()
-    images = []
-    for frame in frames:
-        image = Image.frombuffer("P", (width, height), frame.tobytes(), "raw", "P", 0, 1)
-        image.putpalette(flat_palette)
-        images.append(image)
-    duration_ms = max(20, int(round(1000.0 / fps / 10.0)) * 10)  # GIF delays are in 1/100 s
-    extra = {} if transparent is None else {"transparency": transparent}
+    if not frames:
+        raise ValueError("frames: a GIF needs at least one frame")
+    transparent = palette.shape[0]
+    if transparent > 255:
+        raise ValueError(f"palette: at most 255 colours (one entry is kept for transparency), got {transparent}")
+    colours = np.zeros((_table_size(transparent + 1), 3), np.uint8)
+    colours[:transparent] = palette
+    code_size = max(2, int(np.log2(colours.shape[0])))
+    near = lzw.near_colours(colours, lossy_levels, transparent)
+    delay_cs = max(2, round(100.0 / fps))  # GIF delays are in 1/100 s
+    chunks = [b"GIF89a", struct.pack("<HHBBB", width, height, 0xF0 | (code_size - 1), 0, 0), colours.tobytes(),
+              b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"]  # loop forever
+    shown = frames[0].copy()
+    pal = colours.astype(np.int32)
+    for number, frame in enumerate(frames):
+        if number:
+            _keep_runs(frame, shown, pal, int(KEEP_LEVELS ** 2), transparent, RUN_PIXELS)
+        image = frame.reshape(height, width)
+        top, bottom, left, right = _redrawn_box(image, transparent if number else -1)
+        pixels = np.ascontiguousarray(image[top:bottom, left:right]).ravel()
+        data = lzw.encode(pixels, code_size, near)
+        image[top:bottom, left:right] = pixels.reshape(bottom - top, right - left)  # what the viewer gets
+        redrawn = frame != transparent
+        shown[redrawn] = frame[redrawn]
+        # Graphic control: draw over the previous frame (disposal 1), with the transparent entry.
+        chunks.append(struct.pack("<BBBBHBB", 0x21, 0xF9, 4, (1 << 2) | 1, delay_cs, transparent, 0))
+        chunks.append(struct.pack("<BHHHHB", 0x2C, left, top, right - left, bottom - top, 0))
+        chunks.append(bytes([code_size]) + _sub_blocks(data))
+    chunks.append(b"\x3b")
     with atomic_write(path, "wb") as handle:
-        images[0].save(handle, format="GIF", save_all=True, append_images=images[1:], loop=0,
-                       duration=duration_ms, optimize=False, disposal=1, **extra)
+        handle.write(b"".join(chunks))
     return Path(path).stat().st_size
+
+
+def _table_size(entries: int) -> int:
+    """GIF colour tables hold a power of two entries, 4 to 256."""
+    return max(4, 1 << int(np.ceil(np.log2(entries))))
+
+
+def _redrawn_box(image: np.ndarray, transparent: int) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of the pixels that are not ``transparent`` (1x1 if none)."""
+    rows = np.flatnonzero((image != transparent).any(axis=1))
+    if rows.size == 0:
+        return 0, 1, 0, 1
+    cols = np.flatnonzero((image[rows[0]:rows[-1] + 1] != transparent).any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def _sub_blocks(data: bytes) -> bytes:
+    """Image data as GIF sub-blocks of at most 255 bytes, ended by an empty one."""
+    parts = [bytes([len(data[i:i + 255])]) + data[i:i + 255] for i in range(0, len(data), 255)]
+    return b"".join(parts) + b"\x00"

@@ -2,12 +2,14 @@
 
 Cells are ``ANGLES x RADII`` (angle clockwise from 12 o'clock x distance from the centre, for
 ``bloom`` and ``ripples``; column x row from the bottom for ``bands``). Colours are linear
-light, added like light; the painter tone-maps and gamma-encodes them.
+light, added like light; the painter tone-maps and gamma-encodes them. The maths is written
+once for numpy and torch (``xp``): :meth:`Layout.to_torch` moves a layout's tables to a device.
 """
 
 from __future__ import annotations
 
 import colorsys
+import copy
 
 import numpy as np
 
@@ -59,7 +61,15 @@ def make_layout(settings: VisualSettings, width: int, height: int) -> Layout:
 
 
 class Layout:
-    """Base: the colour wheel around the cell grid's angles, and the radial coordinates."""
+    """Base: the colour wheel around the cell grid's angles, and the radial coordinates.
+
+    ``xp`` is the array module the tables live in (numpy, or torch after :meth:`to_torch`);
+    ``TABLES`` names the arrays a frame is computed from.
+    """
+
+    TABLES: tuple[str, ...] = ("colours", "background")
+    xp = np
+    device = None
 
     def __init__(self, settings: VisualSettings, width: int, height: int) -> None:
         self.settings = settings
@@ -80,7 +90,27 @@ class Layout:
         self.background = np.ascontiguousarray(self.night()[:, None, :])  # (3, 1, RADII)
 
     def linear(self, features: Features, index: int) -> np.ndarray:
+        """(3, cells) linear-light colour of every cell of frame ``index``."""
+        return self.linear_batch(features.chroma, features.bands, np.array([index]), features.fps)[0]
+
+    def linear_batch(self, chroma, bands, index: np.ndarray, fps: float):
+        """(frames, 3, cells) colours of frames ``index`` (host integers) of a song whose
+        per-frame ``chroma`` (frames, 12) and ``bands`` (frames, n) are ``xp`` arrays."""
         raise NotImplementedError
+
+    def to_torch(self, device) -> Layout:
+        """A copy of this layout that draws with torch on ``device``."""
+        import torch
+
+        moved = copy.copy(self)
+        moved.xp, moved.device = torch, device
+        for name in self.TABLES:
+            setattr(moved, name, torch.from_numpy(np.ascontiguousarray(getattr(self, name))).to(device))
+        return moved
+
+    def _rows(self, index: np.ndarray):
+        """Host frame numbers as an index into ``xp`` arrays."""
+        return index if self.device is None else self.xp.from_numpy(index).to(self.device)
 
     def night(self) -> np.ndarray:
         """(3, RADII) background: deep blue-violet, brighter towards the middle. It never changes,
@@ -95,6 +125,7 @@ class Bloom(Layout):
     bands (bass in the middle, cymbals towards the corners), tinted by the wheel."""
 
     PETAL_REACH = 1.45  # petals are drawn out to this radius (half frame heights)
+    TABLES = Layout.TABLES + ("petals", "rings", "ring_tint")
 
     def __init__(self, settings: VisualSettings, width: int, height: int) -> None:
         super().__init__(settings, width, height)
@@ -107,20 +138,21 @@ class Bloom(Layout):
         self.rings = ring.astype(np.float32)  # (RADII, n_bands)
         self.ring_tint = (0.15 + 1.2 * self.wheel).astype(np.float32)  # wheel colour, towards white
 
-    def linear(self, features: Features, index: int) -> np.ndarray:
-        out = np.empty((3, ANGLES, RADII), np.float32)
-        out[:] = self.background
-        weights = _petal_weights(features.chroma[index], self.colours)
-        petals = (weights @ self.petals).reshape(3, ANGLES, self.reach)
-        out[:, :, : self.reach] += petals
-        light = self.rings @ _hit_light(features.bands[index])  # (RADII,)
-        out += self.ring_tint[:, :, None] * light[None, None, :]
-        return out.reshape(3, ANGLES * RADII)
+    def linear_batch(self, chroma, bands, index: np.ndarray, fps: float):
+        rows, count = self._rows(index), len(index)
+        weights = _petal_weights(self.xp, chroma[rows], self.colours)  # (frames, 3, 24)
+        petals = (weights @ self.petals).reshape(count, 3, ANGLES, self.reach)
+        light = _hit_light(self.xp, bands[rows]) @ self.rings.T  # (frames, RADII)
+        out = self.ring_tint[None, :, :, None] * light[:, None, None, :] + self.background
+        out[:, :, :, : self.reach] += petals
+        return out.reshape(count, 3, ANGLES * RADII)
 
 
 class Ripples(Layout):
     """The colours of the last three seconds travel outwards: the centre is now, the corners are
     the past. Percussive hits leave as bright rings; chords as coloured arcs at their pitches."""
+
+    TABLES = Layout.TABLES + ("petal_colour", "fade", "ring_tint")
 
     def __init__(self, settings: VisualSettings, width: int, height: int) -> None:
         super().__init__(settings, width, height)
@@ -129,20 +161,23 @@ class Ripples(Layout):
         self.fade = np.exp(-self.radius / 1.2).astype(np.float32)
         self.ring_tint = (0.25 + 0.8 * self.wheel).astype(np.float32)
 
-    def linear(self, features: Features, index: int) -> np.ndarray:
-        past = np.clip(index - np.round(self.lag_s * features.fps).astype(np.int64), 0, None)
-        chroma = features.chroma[past].astype(np.float32)  # (RADII, 12)
-        emphasis = chroma ** 2 * (chroma / np.maximum(chroma.max(axis=1, keepdims=True), 1e-3))
-        arcs = (self.petal_colour @ (1.4 * emphasis * self.fade[:, None]).T).reshape(3, ANGLES, RADII)
-        hits = _hit_light(features.bands[past]).mean(axis=1) * self.fade
-        arcs += self.ring_tint[:, :, None] * (0.9 * hits)[None, None, :]
+    def linear_batch(self, chroma, bands, index: np.ndarray, fps: float):
+        xp, count = self.xp, len(index)
+        lag = np.round(self.lag_s * fps).astype(np.int64)
+        past = self._rows(np.clip(index[:, None] - lag[None, :], 0, None))  # (frames, RADII)
+        chroma = chroma[past]  # (frames, RADII, 12)
+        emphasis = chroma ** 2 * (chroma / xp.clip(xp.amax(chroma, axis=-1, keepdims=True), 1e-3, None))
+        arcs = self.petal_colour @ (1.4 * emphasis * self.fade[:, None]).swapaxes(-1, -2)
+        arcs = arcs.reshape(count, 3, ANGLES, RADII)
+        hits = _hit_light(xp, bands[past]).mean(axis=-1) * self.fade  # (frames, RADII)
+        arcs += self.ring_tint[None, :, :, None] * (0.9 * hits)[:, None, None, :]
         arcs += self.background
-        return arcs.reshape(3, ANGLES * RADII)
+        return arcs.reshape(count, 3, ANGLES * RADII)
 
 
-def _hit_light(bands: np.ndarray) -> np.ndarray:
+def _hit_light(xp, bands):
     """Light of the percussive bands: only the louder half of the scale shows, rising steeply."""
-    lifted = np.clip((np.asarray(bands, np.float32) - HIT_FLOOR) / (1.0 - HIT_FLOOR), 0.0, 1.0)
+    lifted = xp.clip((bands - HIT_FLOOR) / (1.0 - HIT_FLOOR), 0.0, 1.0)
     return HIT_GAIN * lifted ** 2
 
 
@@ -158,10 +193,11 @@ def _petal_basis(angle: np.ndarray, radius: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(basis.reshape(-1, 24).T, dtype=np.float32)
 
 
-def _petal_weights(chroma: np.ndarray, colours: np.ndarray) -> np.ndarray:
-    """(3, 24) weights of the petal basis: the strongest pitch classes stand out."""
-    chroma = np.asarray(chroma, np.float32)
-    relative = chroma / max(float(chroma.max()), 1e-3)
+def _petal_weights(xp, chroma, colours):
+    """(frames, 3, 24) weights of the petal basis from (frames, 12) ``chroma``: the strongest
+    pitch classes of each frame stand out."""
+    relative = chroma / xp.clip(xp.amax(chroma, axis=-1, keepdims=True), 1e-3, None)
     core = 1.5 * chroma ** 2 * relative ** 2
     halo = 0.3 * chroma * relative
-    return np.concatenate([colours.T * core[None, :], colours.T * halo[None, :]], axis=1).astype(np.float32)
+    tint = colours.T[None, :, :]  # (1, 3, 12)
+    return xp.concatenate([tint * core[:, None, :], tint * halo[:, None, :]], axis=-1)

@@ -26,6 +26,13 @@ def median_filter_rows(x: np.ndarray, kernel: int) -> np.ndarray:
     return _running_median(x, kernel)
 
 
+def reflect_index(n: int, half: int) -> np.ndarray:
+    """Indices of a length-``n`` row extended by ``half`` on each side by reflection
+    (``d c b a | a b c d | d c b a``), the padding :func:`median_filter_rows` uses."""
+    index = np.arange(-half, n + half) % (2 * n)
+    return np.where(index >= n, 2 * n - 1 - index, index)
+
+
 @njit(cache=True, nogil=True)
 def _reflect(index: int, n: int) -> int:
     period = 2 * n

@@ -1,7 +1,7 @@
 """One song in, its music video (MP4), timelapse GIF and poster (PNG) out.
 
-Analysis runs once at the video frame rate; frames are drawn one at a time and streamed to
-ffmpeg, so memory stays flat however long the song is.
+Analysis runs once at the video frame rate; frames are drawn one at a time (a batch at a time
+on torch) and streamed to ffmpeg, so memory stays flat however long the song is.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 from dropper.errors import AudioError, MissingInput
 from dropper.files import atomic_write
 from dropper.visualize.analysis import Features, features_from_file
+from dropper.visualize.device import one_thread, torch_device
 from dropper.visualize.draw import Painter
 from dropper.visualize.encode import FramePipe, video_args
 from dropper.visualize.settings import RenderFacts, VisualSettings
@@ -34,7 +35,8 @@ def render_song(audio_path: str | Path, *, video_path: Path, gif_path: Path, pos
     gif_path : looping GIF to write: ``gif_width x gif_height``, about ``gif_seconds`` long at
         ``gif_fps``, a timelapse covering the whole song.
     poster_path : PNG to write: the video's most vivid frame at video size.
-    settings : the look and the encoding (see :class:`VisualSettings`).
+    settings : the look and the encoding (see :class:`VisualSettings`); ``settings.device``
+        picks numpy or torch for the analysis and the drawing.
 
     Returns
     -------
@@ -45,6 +47,7 @@ def render_song(audio_path: str | Path, *, video_path: Path, gif_path: Path, pos
     AudioError : the file is not readable audio or holds no samples. A silent song is not an
         error: it renders a calm, dark video (``RenderFacts.silent`` is true).
     EncodeError : ffmpeg failed; the message ends with ffmpeg's last stderr line.
+    ConfigError : ``settings.device`` is ``"torch"`` and torch is not installed.
 
     Every output is written to a temporary name beside it and renamed into place when complete.
     """
@@ -52,14 +55,16 @@ def render_song(audio_path: str | Path, *, video_path: Path, gif_path: Path, pos
 
     audio_path = Path(audio_path)
     rate, channels = _probe(audio_path)
-    with threadpool_limits(1):  # BLAS threads only spin: one song is one core's work
+    device = torch_device(settings.device)
+    with threadpool_limits(1), one_thread(device):  # idle threads only spin: one song, one core
         cpu = time.process_time()
-        features = features_from_file(audio_path, settings)
+        features = features_from_file(audio_path, settings, device=device)
         analysis_s = time.process_time() - cpu
-        draw_s, pipe_s, children_s = _render_video(features, audio_path, rate, channels, Path(video_path), settings)
-        gif_s, gif_frames = _render_gif(features, Path(gif_path), settings)
+        draw_s, pipe_s, children_s = _render_video(features, audio_path, rate, channels, Path(video_path),
+                                                   settings, device)
+        gif_s, gif_frames = _render_gif(features, Path(gif_path), settings, device)
         cpu = time.process_time()
-        poster = _render_poster(features, Path(poster_path), settings)
+        poster = _render_poster(features, Path(poster_path), settings, device)
         draw_s += time.process_time() - cpu
     return RenderFacts(
         duration_s=features.duration_s, frames=features.frames, width=settings.width,
@@ -106,32 +111,44 @@ def _probe(path: Path) -> tuple[int, int]:
     return int(info.samplerate), int(info.channels)
 
 
+def painter_for(settings: VisualSettings, width: int, height: int, device=None):
+    """The numpy :class:`Painter`, or its torch twin when ``device`` is a ``torch.device``."""
+    if device is None:
+        return Painter(settings, width, height)
+    from dropper.visualize.torch_draw import TorchPainter
+
+    return TorchPainter(settings, width, height, device)
+
+
 def _children_cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
 def _render_video(features: Features, audio: Path, rate: int, channels: int, path: Path,
-                  settings: VisualSettings) -> tuple[float, float, float]:
+                  settings: VisualSettings, device) -> tuple[float, float, float]:
     """Draw and stream every frame; CPU-seconds (drawing, pipe writes, ffmpeg)."""
-    painter = Painter(settings, settings.width, settings.height)
+    painter = painter_for(settings, settings.width, settings.height, device)
     args = video_args(width=settings.width, height=settings.height, fps=settings.fps, audio=audio,
                       audio_rate=rate, audio_channels=channels, crf=settings.crf, preset=settings.preset,
                       threads=settings.threads, audio_kbps=settings.audio_kbps)
     children = _children_cpu_s()
     draw_s = pipe_s = 0.0
     with FramePipe(path, args) as pipe:
-        for index in range(features.frames):
+        frames = painter.yuv420_frames(features)
+        while True:
             start = time.process_time()
-            frame = painter.yuv420(features, index)
+            frame = next(frames, None)
             middle = time.process_time()
+            if frame is None:
+                break
             pipe.write(frame)
             draw_s += middle - start
             pipe_s += time.process_time() - middle
     return draw_s, pipe_s, _children_cpu_s() - children
 
 
-def _render_gif(features: Features, path: Path, settings: VisualSettings) -> tuple[float, int]:
+def _render_gif(features: Features, path: Path, settings: VisualSettings, device) -> tuple[float, int]:
     """The timelapse GIF; CPU-seconds and its frame count."""
     from dropper.visualize import gif
 
@@ -139,26 +156,23 @@ def _render_gif(features: Features, path: Path, settings: VisualSettings) -> tup
     seconds = min(settings.gif_seconds, max(features.duration_s, 1.0 / settings.gif_fps))
     frames = max(1, min(features.frames, int(round(seconds * settings.gif_fps))))
     summary = timelapse(features, frames, settings.gif_fps)
-    painter = Painter(settings, settings.gif_width, settings.gif_height)
+    painter = painter_for(settings, settings.gif_width, settings.gif_height, device)
     tables = [painter.rgb_table(summary, index) for index in range(frames)]
     palette = gif.palette_for(tables, painter.cells)
     cube = gif.lookup_cube(palette)
     indexed = [gif.indexed_frame(table, painter.cells, settings.gif_width, cube) for table in tables]
-    transparent = palette.shape[0]  # the entry after the colours
-    gif.keep_unchanged(indexed, palette, transparent)
-    palette = np.concatenate([palette, np.zeros((1, 3), np.uint8)])
     gif.write_gif(path, indexed, palette, width=settings.gif_width, height=settings.gif_height,
-                  fps=settings.gif_fps, transparent=transparent)
+                  fps=settings.gif_fps)
     return time.process_time() - start, frames
 
 
-def _render_poster(features: Features, path: Path, settings: VisualSettings) -> int:
+def _render_poster(features: Features, path: Path, settings: VisualSettings, device) -> int:
     """The most vivid frame (loudest harmony and hits together) as a PNG; its size in bytes."""
     from PIL import Image
 
     vivid = features.loudness + features.chroma.mean(axis=1) + features.bands.mean(axis=1)
     index = int(np.argmax(vivid))
-    image = Image.fromarray(Painter(settings, settings.width, settings.height).rgb(features, index))
+    image = Image.fromarray(painter_for(settings, settings.width, settings.height, device).rgb(features, index))
     with atomic_write(path, "wb") as handle:
         image.save(handle, format="PNG", optimize=False, compress_level=6)
     return Path(path).stat().st_size

@@ -57,6 +57,8 @@
     return value === null ? Infinity : value;
   }
 
+  var sortedBy = "token";  // the server writes the cards in token order
+
   function apply() {
     var state = {
       q: input("q").value.trim().toLowerCase(), style: input("style").value,
@@ -67,14 +69,19 @@
     var count = 0;
     cards.forEach(function (card) {
       var visible = matches(card, state);
-      card.hidden = !visible;
+      if (card.hidden === visible) card.hidden = !visible;  // touch only what changes
       count += visible ? 1 : 0;
     });
-    var key = input("sort").value || "token", sign = key.charAt(0) === "-" ? -1 : 1;
-    cards.slice().sort(function (a, b) {
-      var x = sortKey(a, key), y = sortKey(b, key);
-      return (x < y ? -1 : x > y ? 1 : 0) * sign || sortKey(a, "token") - sortKey(b, "token");
-    }).forEach(function (card) { list.appendChild(card); });
+    var key = input("sort").value || "token";
+    if (key !== sortedBy) {  // moving 1000 cards costs a layout: only when the order changes
+      var sign = key.charAt(0) === "-" ? -1 : 1, fragment = document.createDocumentFragment();
+      cards.slice().sort(function (a, b) {
+        var x = sortKey(a, key), y = sortKey(b, key);
+        return (x < y ? -1 : x > y ? 1 : 0) * sign || sortKey(a, "token") - sortKey(b, "token");
+      }).forEach(function (card) { fragment.appendChild(card); });
+      list.appendChild(fragment);
+      sortedBy = key;
+    }
     shown.textContent = String(count);
     none.hidden = count > 0;
   }

@@ -1,0 +1,119 @@
+"""A client of the IPFS Pinning Service API (ipfs.github.io/pinning-services-api-spec).
+
+The access token is sent as ``Authorization: Bearer``; it never appears in a message, a log
+line or an exception (errors name the URL and the HTTP status only).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dropper.errors import ConfigError, DropperError, NodeUnreachable
+from dropper.ipfs.streams import CountingReader
+
+#: Every status a pin request can have, in the order a request goes through them.
+STATUSES = ("queued", "pinning", "pinned", "failed")
+
+
+@dataclass(frozen=True)
+class PinStatus:
+    """One pin request as the service reports it."""
+
+    request_id: str
+    status: str
+    cid: str
+    name: str | None = None
+
+    @classmethod
+    def from_json(cls, body: dict[str, Any]) -> PinStatus:
+        pin = body.get("pin") or {}
+        return cls(str(body["requestid"]), str(body["status"]), str(pin.get("cid", "")), pin.get("name"))
+
+
+def service_token(token_env: str, environ: dict[str, str] | None = None) -> str:
+    """The token from the environment variable ``token_env`` (one clear line when it is unset)."""
+    token = (os.environ if environ is None else environ).get(token_env, "").strip()
+    if not token:
+        raise ConfigError(f"pinning.url is set but the environment variable {token_env} is empty: "
+                          f"export {token_env}=<the service's access token> (it is never read "
+                          "from drop.toml)")
+    return token
+
+
+class PinningService:
+    """One Pinning Service API endpoint, with its bearer token."""
+
+    def __init__(self, url: str, token: str, *, timeout_s: float = 60) -> None:
+        import requests
+
+        self.url = url.rstrip("/")
+        self.timeout_s = timeout_s
+        self._session = requests.Session()
+        self._session.headers["Authorization"] = f"Bearer {token}"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def find(self, cid: str) -> PinStatus | None:
+        """The newest pin request for ``cid`` in any status, or None."""
+        body = self._call("GET", "/pins", params={"cid": cid, "status": ",".join(STATUSES), "limit": 1})
+        results = body.get("results") or []
+        return PinStatus.from_json(results[0]) if results else None
+
+    def get(self, request_id: str) -> PinStatus | None:
+        """The request ``request_id``, or None when the service no longer has it."""
+        body = self._call("GET", f"/pins/{request_id}", missing_ok=True)
+        return PinStatus.from_json(body) if body else None
+
+    def add(self, cid: str, *, name: str, origins: list[str]) -> PinStatus:
+        """Ask the service to pin ``cid`` (fetching it from ``origins`` if it needs to)."""
+        return PinStatus.from_json(self._call("POST", "/pins", json={"cid": cid, "name": name,
+                                                                     "origins": origins}))
+
+    def upload_car(self, upload_url: str, path: Path, *,
+                   advance: Callable[[str], None] | None = None) -> None:
+        """POST the CAR to ``upload_url`` (streamed, with its length)."""
+        with open(path, "rb") as stream:
+            self._call("POST", "", url=upload_url, data=CountingReader(stream, advance),
+                       headers={"Content-Type": "application/vnd.ipld.car"})
+
+    def _call(self, method: str, path: str, *, url: str | None = None, missing_ok: bool = False,
+              **kwargs: Any) -> dict[str, Any]:
+        target = url or f"{self.url}{path}"
+        with _http_errors(target):
+            response = self._session.request(method, target, timeout=self.timeout_s, **kwargs)
+        if missing_ok and response.status_code == 404:
+            return {}
+        if response.status_code in (401, 403):
+            raise ConfigError(f"{target}: the service refused the access token (HTTP "
+                              f"{response.status_code}); check the token in the environment")
+        if response.status_code >= 400:
+            raise DropperError(f"{method} {target}: HTTP {response.status_code}: {_reason(response)}")
+        return response.json() if response.content else {}
+
+
+@contextmanager
+def _http_errors(url: str) -> Iterator[None]:
+    import requests
+
+    try:
+        yield
+    except requests.Timeout:
+        raise NodeUnreachable(f"{url}: the pinning service did not answer in time; run again") from None
+    except requests.ConnectionError:
+        raise NodeUnreachable(f"{url}: the pinning service is unreachable; check pinning.url "
+                              "and the network, then run again") from None
+
+
+def _reason(response: Any) -> str:
+    """The spec's error reason/details, or the start of the body."""
+    try:
+        error = response.json().get("error") or {}
+        return f"{error.get('reason', '')}: {error.get('details', '')}".strip(": ")
+    except ValueError:
+        return response.text[:200]

@@ -1,0 +1,102 @@
+"""Carbon: factors by date and era from the cited data, the multiplier, errors, the report."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+
+import pytest
+
+from dropper import schemas
+from dropper.carbon.factors import MERGE, coverage, factor
+from dropper.carbon.gas import Transactions
+from dropper.carbon.report import estimate
+from dropper.errors import ConfigError
+from dropper.resources import data_path, load_json
+from tests.conftest import run_cli
+
+
+def pow_row(day: str) -> dict[str, str]:
+    with open(data_path("metadata", "carbon/pow-daily.csv"), encoding="utf-8") as handle:
+        return next(row for row in csv.DictReader(handle) if row["date"] == day)
+
+
+def test_proof_of_work_factor_is_the_days_emissions_over_its_gas():
+    row = pow_row("2021-03-11")
+    found = factor("2021-03-11")
+    assert found.era == "pow"
+    assert found.kg_co2e_per_gas == pytest.approx(float(row["kt_co2_best"]) * 1e6 / int(row["gas_used"]))
+    assert found.low < found.kg_co2e_per_gas < found.high
+    assert factor("2021-03-12").kg_co2e_per_gas != found.kg_co2e_per_gas  # a daily series
+    assert found.sources and all(source["url"] and source["title"] for source in found.sources)
+
+
+def test_proof_of_stake_factor_is_annual_emissions_over_annual_gas():
+    info = load_json("metadata", "carbon/sources.json")["pos"]
+    first = info["periods"][0]
+    found = factor("2023-06-01")
+    annual_gas = first["gas_target_per_block"] * 7200 * 365 * info["slot_fill"]
+    assert found.era == "pos"
+    assert found.kg_co2e_per_gas == pytest.approx(info["annual_t_co2e"] * 1000 / annual_gas)
+    assert factor("2021-03-11").kg_co2e_per_gas / found.kg_co2e_per_gas > 1000
+
+
+def test_era_follows_the_merge_unless_named():
+    assert factor(MERGE - dt.timedelta(days=60)).era == "pow"
+    assert factor(MERGE).era == "pos"
+    assert factor("2023-01-01", "pos").era == "pos"
+
+
+@pytest.mark.parametrize("day,network", [("2014-01-01", "auto"), ("2022-08-01", "auto"),
+                                         ("2099-01-01", "auto"), ("2021-03-11", "pos"), ("2023-01-01", "pow")])
+def test_a_date_outside_the_data_is_an_error_naming_the_covered_range(day, network):
+    with pytest.raises(ConfigError) as error:
+        factor(day, network)
+    message = str(error.value)
+    assert day in message and "outside" in message
+    first, last = coverage(network if network != "auto" else ("pow" if day < "2022-09-15" else "pos"))
+    assert first.isoformat() in message and last.isoformat() in message
+
+
+def test_a_malformed_date_names_the_setting():
+    with pytest.raises(ConfigError, match="carbon.date: '11/03/2021' is not a date"):
+        factor("11/03/2021")
+
+
+def test_estimate_multiplies_gas_by_factor_and_the_offset_by_the_multiplier():
+    transactions = [Transactions("deploy", "deploy", 1, 2_000_000, "test", False),
+                    Transactions("transfer", "sales", 10, 80_000, "test", True)]
+    found = factor("2021-03-11")
+    figures = estimate(transactions, found, 8)
+    assert figures["total_gas"] == 2_800_000
+    assert figures["estimated_kg_co2e"] == pytest.approx(2_800_000 * found.kg_co2e_per_gas, rel=1e-5)
+    assert figures["offset_kg_co2e"] == pytest.approx(8 * figures["estimated_kg_co2e"], rel=1e-5)
+    assert figures["offset_tonnes"] == pytest.approx(figures["offset_kg_co2e"] / 1000, rel=1e-5)
+    low, high = figures["estimated_kg_co2e_range"]
+    assert low < figures["estimated_kg_co2e"] < high
+
+
+def test_example_carbon_report_is_valid_recorded_and_compares_the_eras(example_drop):
+    report = json.loads((example_drop / "reports" / "carbon.json").read_text())
+    assert schemas.violations(report, "carbon-report.schema.json") == []
+    assert report["offset_multiplier"] == 8
+    assert report["total_gas"] == sum(tx["gas"] for tx in report["transactions"])
+    deploy = next(tx for tx in report["transactions"] if tx["kind"] == "deploy")
+    assert deploy["source"] == "recorded by dropper publish" and not deploy["estimated"]
+    pow_row_, pos_row = report["comparison"]
+    assert (pow_row_["era"], pos_row["era"]) == ("pow", "pos")
+    assert pow_row_["estimated_kg_co2e"] > 1000 * pos_row["estimated_kg_co2e"]
+    html = (example_drop / "reports" / "carbon.html").read_text()
+    assert "Carbon report" in html and "<svg" in html and report["factor"]["sources"][0]["url"] in html
+
+
+def test_carbon_cli_prints_another_date_and_refuses_one_outside_the_data(example_drop):
+    before = (example_drop / "reports" / "carbon.json").read_bytes()
+    result = run_cli("carbon", str(example_drop), "--date", "2021-03-11", "--json", check=True)
+    document = json.loads(result.stdout)
+    assert document["network"] == {"chain": "ethereum", "era": "pow", "date": "2021-03-11", "date_from": "--date"}
+    assert (example_drop / "reports" / "carbon.json").read_bytes() == before  # a what-if writes nothing
+    refused = run_cli("carbon", str(example_drop), "--date", "2022-08-01")
+    assert refused.returncode == 2
+    assert refused.stderr.strip().count("\n") == 0 and "outside the proof-of-work data" in refused.stderr
