@@ -46,12 +46,15 @@ def serve(root: str | Path, *, host: str = "127.0.0.1", port: int = 0, author: s
     """Serve the drop in ``root`` until interrupted; ``on_ready`` gets the address first."""
     import uvicorn
 
-    from dropper.curate.app import create_app
+    from dropper.curate.app import create_app, render_page
+    from dropper.workspace import Drop
 
     token = token or secrets.token_urlsafe(24)
     sock = bind(host, port)
     address = Address(host=host, port=sock.getsockname()[1], token=token)
     app = create_app(root, token=token, author=author)
+    with Drop.open(root) as drop:  # compile the page once now: the first visit is as quick as the next
+        render_page(drop, token=token, author=author)
     # Access logs would print the token with every request: only warnings go to the terminal.
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False,
                                            timeout_graceful_shutdown=2))
