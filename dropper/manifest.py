@@ -14,13 +14,16 @@ import json
 import platform
 from importlib import metadata as package_metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dropper import __version__, schemas
 from dropper.errors import MissingInput
 from dropper.resources import load_json
 from dropper.stages.package import cached_cid
 from dropper.workspace import Drop
+
+if TYPE_CHECKING:
+    from dropper.ipfs.export import Export
 
 SCHEMA = "drop-manifest.schema.json"
 MANIFEST = "manifest.json"
@@ -33,14 +36,14 @@ def path(drop: Drop) -> Path:
     return drop.root / MANIFEST
 
 
-def build(drop: Drop) -> dict[str, Any]:
-    """The manifest document from package.json, token metadata, reports, the export tree and the
-    publish record (``contract.address`` is null until the drop is published)."""
+def build(drop: Drop, exported: Export | None = None) -> dict[str, Any]:
+    """The manifest document from package.json, token metadata, reports, the export tree (computed
+    here unless given) and the publish record (``contract.address`` is null until published)."""
     from dropper.chain.publish import drop_settings, recorded_deployment
     from dropper.ipfs.export import export_tree
 
     package = _read_json(drop.build_dir / "package.json", "run dropper package first")
-    exported = export_tree(drop)
+    exported = exported or export_tree(drop)
     if exported.metadata_cid != package["metadata_root_cid"]:
         raise MissingInput(f"build/metadata changed since dropper package (CID {exported.metadata_cid}, "
                            f"package.json says {package['metadata_root_cid']}): run dropper package again")
@@ -64,7 +67,7 @@ def build(drop: Drop) -> dict[str, Any]:
 
 
 def write(drop: Drop, document: dict[str, Any] | None = None) -> tuple[Path, bool]:
-    """Validate and write manifest.json atomically; returns (path, changed)."""
+    """Validate and write manifest.json (built here unless given) atomically; returns (path, changed)."""
     from dropper.files import write_text
 
     document = build(drop) if document is None else document

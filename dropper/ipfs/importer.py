@@ -88,9 +88,13 @@ def bytes_cid(data: bytes, *, profile: ImportProfile = KUBO_CIDV1) -> str:
     return cid_text(stream_dag(io.BytesIO(data), profile).cid)
 
 
-def file_cid(path: str | os.PathLike, *, profile: ImportProfile = KUBO_CIDV1) -> str:
-    """CID of the file at ``path`` (read in chunks: memory does not grow with its size)."""
-    return cid_text(_import_file(Path(path), profile, None).cid)
+def file_cid(path: str | os.PathLike, *, profile: ImportProfile = KUBO_CIDV1,
+             cache: FileCache | None = None) -> str:
+    """CID of the file at ``path`` (read in chunks: memory does not grow with its size).
+
+    With ``cache``, a CID it still holds for the file is reused and a new one is stored.
+    """
+    return cid_text(_file_link(Path(path), profile, None, None, cache).cid)
 
 
 def tree_cid(folder: str | os.PathLike, *, profile: ImportProfile = KUBO_CIDV1,
@@ -209,12 +213,18 @@ class _Walk:
                                "from the folder")
 
     def file(self, path: Path) -> DagLink:
-        if self.cache is not None and (known := self.cache.lookup(path)) is not None:
-            return known
-        built = _import_file(path, self.profile, self.sink, self.buffer)
-        if self.cache is not None:
-            self.cache.store(path, built)
-        return built
+        return _file_link(path, self.profile, self.sink, self.buffer, self.cache)
+
+
+def _file_link(path: Path, profile: ImportProfile, sink: BlockSink | None, buffer: bytearray | None,
+               cache: FileCache | None) -> DagLink:
+    """A file's DAG link: from ``cache`` when it still holds one, else imported (and stored)."""
+    if cache is not None and (known := cache.lookup(path)) is not None:
+        return known
+    built = _import_file(path, profile, sink, buffer)
+    if cache is not None:
+        cache.store(path, built)
+    return built
 
 
 def _import_file(path: Path, profile: ImportProfile, sink: BlockSink | None,

@@ -15,10 +15,10 @@ STAGE = "manifest"
 
 def run(drop: Drop, *, progress: Progress | None = None, **_: object) -> StageReport:
     from dropper import manifest
-    from dropper.ipfs.export import write_drop_car
+    from dropper.ipfs.export import car_status
 
-    car = write_drop_car(drop)
-    path, changed = manifest.write(drop)
+    car, _, exported = car_status(drop)  # the tree the CAR holds is the one the manifest names
+    path, changed = manifest.write(drop, manifest.build(drop, exported))
     report = StageReport(stage=STAGE, built=changed)
     report.notes.append(f"{drop.relative(path)} {'written' if changed else 'is up to date'}; "
                         f"CAR {drop.relative(car.path)} ({car.car_bytes:,} bytes, root {car.root_cid})")

@@ -123,15 +123,9 @@ def token_document(drop: Drop, song: Song, context: DropContext) -> tuple[Song, 
 def cached_cid(drop: Drop, path: Path) -> str:
     """The file's CIDv1 (as kubo computes it), reused from dropper.db while it is unchanged."""
     from dropper import ipfs
+    from dropper.ipfs.filecache import DropFileCache
 
-    stat = path.stat()
-    row = drop.db.execute("SELECT size_bytes, mtime_ns, cid FROM file_cids WHERE path = ?", (str(path),)).fetchone()
-    if row and (row["size_bytes"], row["mtime_ns"]) == (stat.st_size, stat.st_mtime_ns):
-        return str(row["cid"])
-    cid = ipfs.file_cid(path)
-    drop.db.execute("INSERT OR REPLACE INTO file_cids VALUES (?, ?, ?, ?)",
-                    (str(path), stat.st_size, stat.st_mtime_ns, cid))
-    return cid
+    return ipfs.file_cid(path, cache=DropFileCache(drop))
 
 
 def write_metadata(drop: Drop, documents: list[tuple[Song, dict[str, Any]]]) -> Packaged:
