@@ -13,6 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from dropper.carbon.gas import measure_steps  # noqa: E402
 from dropper.chain.artifacts import BASELINE_CONTRACT, load_artifact  # noqa: E402
 from dropper.chain.drop import DropSettings, PremintMode, deploy_drop, in_process_web3, provenance_hash  # noqa: E402
 
@@ -38,20 +39,12 @@ def _settings(w3, premint_count: int) -> DropSettings:
 
 
 def measure_drop(w3) -> dict[str, int]:
-    """Deploy with and without the premint, then sell and transfer."""
-    accounts = w3.eth.accounts
+    """The steps the carbon report measures (deploy, sell, transfer); the premint's share of the deployment."""
+    drop = measure_steps(w3, _settings(w3, PREMINT))
     without = deploy_drop(w3, _settings(w3, 0))
-    drop = deploy_drop(w3, _settings(w3, PREMINT))
-    contract = drop.contract
-    _gas(w3, contract.functions.setSale(PRICE_WEI, 5, True).transact())
-    buyer, artist, fan, other = accounts[3], accounts[1], accounts[4], accounts[5]
-    public_mint = _gas(w3, contract.functions.mint(1).transact({"from": buyer, "value": PRICE_WEI}))
-    public_mint_later = _gas(w3, contract.functions.mint(1).transact({"from": buyer, "value": PRICE_WEI}))
-    first_transfer = _gas(w3, contract.functions.transferFrom(artist, fan, 7).transact({"from": artist}))
-    transfer = _gas(w3, contract.functions.transferFrom(fan, other, 7).transact({"from": fan}))
-    return {"deploy": drop.deploy_gas, "premint_1000": drop.deploy_gas - without.deploy_gas,
-            "public_mint": public_mint, "public_mint_later": public_mint_later,
-            "first_transfer": first_transfer, "transfer": transfer}
+    return {"deploy": drop.deploy, "premint_1000": drop.deploy - without.deploy_gas,
+            "public_mint": drop.public_mint, "public_mint_later": drop.public_mint_later,
+            "first_transfer": drop.first_transfer, "transfer": drop.transfer}
 
 
 def measure_baseline(w3) -> dict[str, int]:

@@ -486,68 +486,6 @@ def audit(report_path: str, drop_dir: str, jobs: int | None, as_json: bool) -> N
     sys.exit(0 if result.reproduced else 1)
 
 
-@cli.group()
-def generate() -> None:
-    """The raw-audio generator (a multi-tier SampleRNN): train it on a discography, then sample
-    songs at chosen temperatures, each with the sidecar that `dropper ingest` reads.
-
-    \b
-    dropper generate train --data discography/ --out runs/a --steps 20000
-    dropper generate sample --checkpoint runs/a --temperature 0.98,1.00,1.02 --count 10 --seconds 60 --out my-drop/songs
-    """
-
-
-@generate.command("train")
-@click.option("--data", "data_dir", required=True, type=click.Path(file_okay=False), help="Folder of training audio.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Run folder (checkpoints, log).")
-@click.option("--steps", type=click.IntRange(min=1), required=True, help="Total training steps to reach.")
-@click.option("--fresh", is_flag=True, help="Start over instead of resuming from the run's last checkpoint.")
-@json_option
-def generate_train(data_dir: str, out_dir: str, steps: int, fresh: bool, as_json: bool) -> None:
-    """Train (or resume training) the generator; logs loss and validation NLL in bits per sample."""
-    from generator.train import train
-
-    report = train(data_dir, out_dir, steps=steps, resume=not fresh, progress=_step_printer(as_json))
-    skipped = [f"  skipped {item.path}: {item.reason}" for item in report.skipped]
-    text = (f"trained steps {report.start_step}..{report.end_step}; validation "
-            f"{report.val_bits_per_sample:.3f} bits/sample; checkpoint {report.checkpoint}")
-    emit(as_json, {"checkpoint": str(report.checkpoint), "start_step": report.start_step,
-                   "end_step": report.end_step, "val_bits_per_sample": report.val_bits_per_sample,
-                   "skipped": [{"path": str(i.path), "reason": i.reason} for i in report.skipped]},
-         "\n".join([text, *skipped]))
-
-
-@generate.command("sample")
-@click.option("--checkpoint", required=True, type=click.Path(), help="A checkpoint file or a run folder.")
-@click.option("--temperature", "temperatures", multiple=True, required=True,
-              help="Sampling temperature(s): repeat the option or give a comma list (0.98,1.00,1.02).")
-@click.option("--count", type=click.IntRange(min=1), default=1, show_default=True, help="Songs per temperature.")
-@click.option("--seconds", type=click.FloatRange(min=0.1), required=True, help="Length of each song.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed (same seed and batch: same songs).")
-@click.option("--batch", type=click.IntRange(min=1), default=16, show_default=True, help="Songs generated at once.")
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Where the songs go.")
-@json_option
-def generate_sample(checkpoint: str, temperatures: tuple[str, ...], count: int, seconds: float, seed: int,
-                    batch: int, out_dir: str, as_json: bool) -> None:
-    """Generate songs (wav + a sidecar JSON with temperature, checkpoint hash, seed, duration)."""
-    from dropper.errors import ConfigError
-    from generator.sample import sample
-
-    try:
-        values = [float(part) for item in temperatures for part in item.split(",") if part.strip()]
-    except ValueError:
-        raise ConfigError(f"--temperature: expected numbers like 0.98,1.00,1.02, got {temperatures}") from None
-    paths = sample(checkpoint, out_dir, temperatures=values, count=count, seconds=seconds, seed=seed, batch=batch)
-    emit(as_json, {"songs": [str(path) for path in paths]},
-         f"{len(paths)} songs written to {out_dir}")
-
-
-def _step_printer(as_json: bool):
-    if as_json or not sys.stderr.isatty():
-        return None
-    return lambda step, steps, loss: click.echo(f"\rstep {step}/{steps}  loss {loss:.3f} bits", err=True, nl=False)
-
-
 @cli.command()
 @drop_argument
 @click.option("--date", default=None, metavar="YYYY-MM-DD",
@@ -604,6 +542,7 @@ def manifest(drop_dir: str, as_json: bool) -> None:
 from dropper.chain.command import publish; cli.add_command(publish)  # noqa: E402,E702
 from dropper.ipfs.command import car, pin; cli.add_command(car); cli.add_command(pin)  # noqa: E402,E702
 from dropper.curate.command import curate; cli.add_command(curate)  # noqa: E402,E702
+from generator.command import generate; cli.add_command(generate)  # noqa: E402,E702
 # --- end of registered commands ---
 
 

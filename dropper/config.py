@@ -7,6 +7,7 @@ drop.toml > default.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import math
@@ -198,3 +199,14 @@ def _type_name(value: Any) -> str:
 
 def _show(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str) if not isinstance(value, dict) else "a table"
+
+
+def refuse_unknown_keys(values: Mapping[str, Any], record: type, *, section: str,
+                        error: type[Exception] = ConfigError) -> None:
+    """Raise ``error`` naming the keys of ``values`` that are not fields of the dataclass
+    ``record``, in the form of drop.toml's own errors: ``section.key: unknown key; allowed: ...``."""
+    allowed = sorted(field.name for field in dataclasses.fields(record))
+    unknown = sorted(set(values) - set(allowed))
+    if unknown:
+        keys = ", ".join(f"{section}.{key}" for key in unknown)
+        raise error(f"{keys}: unknown key{'s' if len(unknown) > 1 else ''}; allowed: {', '.join(allowed)}")

@@ -23,8 +23,8 @@ class Progress:
         return cls(sys.stderr.isatty() and not json_output)
 
     @contextlib.contextmanager
-    def task(self, label: str, *, total: int) -> Iterator[Callable[[str], None]]:
-        """Yield ``advance(name)`` to call once per finished item."""
+    def task(self, label: str, *, total: int, done: int = 0) -> Iterator[Callable[[str], None]]:
+        """Yield ``advance(name)`` to call once per finished item (``done`` of them finished before)."""
         if not self.enabled or total == 0:
             yield lambda name: None
             return
@@ -37,5 +37,5 @@ class Progress:
                    TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
                    TextColumn("{task.fields[song]}"))
         with Bar(*columns, console=Console(stderr=True), transient=False) as bar:
-            handle = bar.add_task(label, total=total, song="")
+            handle = bar.add_task(label, total=total, completed=done, song="")
             yield lambda name: bar.update(handle, advance=1, song=name)

@@ -43,6 +43,11 @@ class GeneratorConfig:
     batch_size, learning_rate, val_fraction, seed, checkpoint_every, val_every
         Training settings: sequences per step, Adam's rate, share of each file held out for
         validation, seed for init and batches, steps between checkpoints and validations.
+    log_every : int
+        Steps between lines of ``train_log.jsonl`` (mean training loss over those steps).
+    preview_every, preview_seconds
+        Steps between audio previews (``previews/step-NNNNNN.wav``, sampled at temperature
+        1.0) and their length; ``preview_every = 0`` turns previews off.
     """
 
     sample_rate: int = 16000
@@ -59,6 +64,9 @@ class GeneratorConfig:
     seed: int = 0
     checkpoint_every: int = 500
     val_every: int = 500
+    log_every: int = 100
+    preview_every: int = 2000
+    preview_seconds: float = 2.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "frame_sizes", tuple(int(f) for f in self.frame_sizes))
@@ -76,6 +84,12 @@ class GeneratorConfig:
         if self.seq_len < 1 or self.seq_len % self.frame_sizes[0]:
             raise ConfigError(f"generator.seq_len: {self.seq_len} must be a positive multiple of "
                               f"the top frame size {self.frame_sizes[0]}")
+        for name in ("checkpoint_every", "val_every", "log_every"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"generator.{name}: {getattr(self, name)} must be >= 1")
+        if self.preview_every < 0 or not self.preview_seconds > 0:
+            raise ConfigError(f"generator.preview_every ({self.preview_every}) must be >= 0 and "
+                              f"preview_seconds ({self.preview_seconds}) > 0")
         if not 0.0 < self.val_fraction < 0.5:
             raise ConfigError(f"generator.val_fraction: {self.val_fraction} must lie in (0, 0.5)")
 

@@ -36,6 +36,20 @@ class FrameTier(nn.Module):
         batch, n, _ = out.shape
         return self.upsample(out).view(batch, n * self.ratio, self.dim), hidden
 
+    def step(self, frame: torch.Tensor, cond: torch.Tensor | None, hidden: torch.Tensor) -> torch.Tensor:
+        """One frame for generation, updating ``hidden`` (B, dim) in place.
+
+        ``frame`` (B, frame) int classes, ``cond`` (B, dim) or None; returns (B, ratio, dim).
+        The GRU runs as a single cell (same weights and arithmetic as :attr:`gru`): no cuDNN
+        sequence call, so the step can be captured in a CUDA graph.
+        """
+        x = self.input_proj(frame.float() * (2.0 / (self.q_levels - 1)) - 1.0)
+        if cond is not None:
+            x = x + cond
+        gru = self.gru
+        hidden.copy_(torch.gru_cell(x, hidden, gru.weight_ih_l0, gru.weight_hh_l0, gru.bias_ih_l0, gru.bias_hh_l0))
+        return self.upsample(hidden).view(hidden.shape[0], self.ratio, self.dim)
+
 
 class SampleMLP(nn.Module):
     """The sample-level tier: embeddings of the last ``frame_size`` samples + conditioning -> logits."""
@@ -73,11 +87,21 @@ class SampleMLP(nn.Module):
 
 @dataclass
 class StepState:
-    """Per-song generation state: tier hiddens and each tier's outputs for its current frame."""
+    """Generation state of a batch, in fixed tensors that :meth:`SampleRNN.step` updates in place.
 
-    hidden: list[torch.Tensor | None]
-    cond: list[torch.Tensor | None]
+    ``hidden[k]`` (B, dim) is tier ``k``'s GRU state and ``cond[k]`` (B, ratio, dim) its outputs
+    for its current frame; ``table`` is the MLP's input table. Fixed storage is what lets a
+    CUDA graph replay the step.
+    """
+
+    hidden: list[torch.Tensor]
+    cond: list[torch.Tensor]
     table: torch.Tensor
+
+    def reset(self) -> None:
+        """Back to the start of a song (zero hiddens and outputs)."""
+        for tensor in (*self.hidden, *self.cond):
+            tensor.zero_()
 
 
 class SampleRNN(nn.Module):
@@ -109,16 +133,19 @@ class SampleRNN(nn.Module):
         previous = sequence[:, top - size: top + length - 1].unfold(1, size, 1)
         return self.mlp(previous, cond)
 
-    def start(self) -> StepState:
-        """Fresh generation state (zero hiddens); call under ``torch.inference_mode()``."""
-        n = len(self.tiers)
-        return StepState(hidden=[None] * n, cond=[None] * n, table=self.mlp.input_table())
+    def start(self, batch: int) -> StepState:
+        """Fresh generation state for ``batch`` songs; call under ``torch.inference_mode()``."""
+        device, dim = self.mlp.output.weight.device, self.config.dim
+        return StepState(hidden=[torch.zeros(batch, dim, device=device) for _ in self.tiers],
+                         cond=[torch.zeros(batch, tier.ratio, dim, device=device) for tier in self.tiers],
+                         table=self.mlp.input_table())
 
     def step(self, history: torch.Tensor, t: int, state: StepState) -> torch.Tensor:
         """Logits (B, q) for sample ``t`` given ``history`` (B, >= lookback), the samples before it.
 
         A tier runs only when ``t`` starts one of its frames; otherwise its cached output for
-        the current frame is reused.
+        the current frame is reused. Only ``t`` modulo the top frame size matters, and
+        ``state`` is updated in place.
         """
         for k, tier in enumerate(self.tiers):
             if t % tier.frame_size:
@@ -126,9 +153,8 @@ class SampleRNN(nn.Module):
             upper = None
             if k > 0:
                 above = self.tiers[k - 1].frame_size
-                upper = state.cond[k - 1][:, (t % above) // tier.frame_size].unsqueeze(1)
-            out, state.hidden[k] = tier(history[:, -tier.frame_size:].unsqueeze(1), upper, state.hidden[k])
-            state.cond[k] = out
+                upper = state.cond[k - 1][:, (t % above) // tier.frame_size]
+            state.cond[k].copy_(tier.step(history[:, -tier.frame_size:], upper, state.hidden[k]))
         size = self.mlp.frame_size
         window = history[:, -size:]
         x = state.table[torch.arange(size, device=window.device), window].sum(1)

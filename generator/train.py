@@ -10,7 +10,6 @@ import json
 import math
 import os
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,13 +19,15 @@ import torch.nn.functional as F
 
 from dropper.errors import ConfigError
 from dropper.files import write_text
+from dropper.progress import Progress
 from generator.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
 from generator.config import GeneratorConfig
 from generator.data import SkippedFile, load_corpus, sample_batch, validation_windows
 from generator.model import SampleRNN
+from generator.sample import SongRequest, generate_batch
 
 LOG_NAME = "train_log.jsonl"
-Progress = Callable[[int, int, float], None]  # (step, total steps, training loss in bits/sample)
+PREVIEW_DIR = "previews"
 
 
 @dataclass
@@ -57,7 +58,8 @@ def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, *, config: Ge
     data_dir : path
         A folder of audio files (searched recursively); unreadable ones are skipped with a reason.
     out_dir : path
-        Where ``checkpoint.safetensors``, ``config.json`` and ``train_log.jsonl`` go.
+        Where ``checkpoint.safetensors``, ``config.json``, ``train_log.jsonl`` and
+        ``previews/`` go.
     config : GeneratorConfig, optional
         Hyper-parameters; defaults to ``GeneratorConfig()``. When resuming, its architecture
         must match the checkpoint's (else :class:`ConfigError`).
@@ -65,8 +67,8 @@ def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, *, config: Ge
         Total optimizer steps to reach, counting steps done by earlier runs.
     resume : bool
         Continue from ``out_dir``'s checkpoint if there is one; ``False`` starts over.
-    progress : callable, optional
-        Called as ``progress(step, steps, loss_bits)`` after each step.
+    progress : Progress, optional
+        Shows a bar advancing once per step with the step's loss (on a terminal).
     device : str, optional
         ``"cpu"`` or ``"cuda"``; default CUDA when available.
 
@@ -88,20 +90,27 @@ def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, *, config: Ge
     length = model.lookback + config.seq_len
     val = torch.from_numpy(validation_windows(corpus.val, length=length)).to(device)
     _trim_log(out / LOG_NAME, start)
-    for step in range(start, steps):
-        rng = np.random.default_rng([config.seed, step])
-        batch = torch.from_numpy(sample_batch(corpus.train, batch_size=config.batch_size, length=length, rng=rng))
-        loss_bits = _train_step(model, optimizer, batch.to(device))
-        report.loss_bits.append(loss_bits)
-        done = step + 1
-        if progress is not None:
-            progress(done, steps, loss_bits)
-        if done % config.val_every == 0 or done == steps:
-            report.val_bits_per_sample = validation_bits(model, val)
-            _log(out / LOG_NAME, {"step": done, "loss_bits": loss_bits, "val_bits": report.val_bits_per_sample})
-        if done % config.checkpoint_every == 0 or done == steps:
-            save_checkpoint(out, model, optimizer, done)
-        report.end_step = done
+    since_log: list[float] = []
+    with (progress or Progress.quiet()).task("train", total=max(steps, start), done=start) as advance:
+        for step in range(start, steps):
+            rng = np.random.default_rng([config.seed, step])
+            batch = sample_batch(corpus.train, batch_size=config.batch_size, length=length, rng=rng)
+            loss_bits = train_step(model, optimizer, torch.from_numpy(batch).to(device))
+            report.loss_bits.append(loss_bits)
+            since_log.append(loss_bits)
+            done = report.end_step = step + 1
+            advance(f"step {done}  loss {loss_bits:.3f} bits")
+            record = {}
+            if done % config.val_every == 0 or done == steps:
+                report.val_bits_per_sample = record["val_bits"] = validation_bits(model, val)
+            if record or done % config.log_every == 0:
+                _log(out / LOG_NAME, {"step": done, "loss_bits": float(np.mean(since_log)), **record})
+                since_log = []
+            if done % config.checkpoint_every == 0 or done == steps:
+                save_checkpoint(out, model, optimizer, done)
+            if config.preview_every and done % config.preview_every == 0:
+                write_preview(model, out / PREVIEW_DIR / f"step-{done:06d}.wav", seconds=config.preview_seconds,
+                              seed=done)
     if start >= steps and not report.checkpoint.exists():
         save_checkpoint(out, model, optimizer, start)
     report.seconds = time.perf_counter() - started
@@ -126,7 +135,8 @@ def _model_and_optimizer(out: Path, config: GeneratorConfig, resume: bool,
     return model, torch.optim.Adam(model.parameters(), lr=config.learning_rate), 0
 
 
-def _train_step(model: SampleRNN, optimizer: torch.optim.Optimizer, batch: torch.Tensor) -> float:
+def train_step(model: SampleRNN, optimizer: torch.optim.Optimizer, batch: torch.Tensor) -> float:
+    """One optimizer step on a batch of class sequences; returns the loss in bits per sample."""
     logits = model(batch)
     loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), batch[:, model.lookback:].reshape(-1))
     optimizer.zero_grad(set_to_none=True)
@@ -150,6 +160,18 @@ def validation_bits(model: SampleRNN, windows: torch.Tensor, *, chunk: int = 16)
         count += targets.numel()
     model.train(was_training)
     return total / count / math.log(2)
+
+
+def write_preview(model: SampleRNN, path: Path, *, seconds: float, seed: int) -> Path:
+    """Sample ``seconds`` of audio at temperature 1.0 from the model as it is now."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    was_training = model.training
+    model.eval()
+    try:
+        generate_batch(model, [SongRequest(path, 1.0)], n_samples=round(seconds * model.config.sample_rate), seed=seed)
+    finally:
+        model.train(was_training)
+    return path
 
 
 def _log(path: Path, record: dict) -> None:

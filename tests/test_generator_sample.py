@@ -1,8 +1,10 @@
-"""Sampling writes the requested songs with sidecars, deterministically, and honours temperature."""
+"""Sampling writes the requested songs with sidecars, deterministically, resumes, and honours temperature."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,8 +12,12 @@ import soundfile as sf
 import torch
 
 from dropper.errors import ConfigError
+from dropper.stages import ingest
+from generator.frames import FrameSampler
+from generator.model import SampleRNN
 from generator.sample import sample, temperature_probs
 from generator.train import train
+from tests.conftest import run_cli
 from tests.test_generator_train import TINY, write_corpus
 
 
@@ -20,7 +26,8 @@ def trained(tmp_path_factory):
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("generator")
-    train(write_corpus(root / "audio"), root / "run", config=TINY, steps=150)
+    # 300 steps: the model has learned the tone and the drums (about 3.8 bits/sample held out)
+    train(write_corpus(root / "audio"), root / "run", config=TINY, steps=300)
     yield root / "run" / "checkpoint.safetensors"
     torch.set_num_threads(previous)
 
@@ -46,10 +53,79 @@ def test_sampling_is_deterministic_for_a_seed(trained, tmp_path):
     assert not np.array_equal(sf.read(a[0])[0], sf.read(c[0])[0])
 
 
-def test_entropy_per_sample_rises_with_temperature(trained, tmp_path):
-    paths = sample(trained, tmp_path / "songs", temperatures=[0.5, 1.0, 2.0], count=1, seconds=0.2, seed=0, batch=3)
-    entropy = [json.loads(p.with_suffix(".json").read_text())["entropy_bits_per_sample"] for p in paths]
-    assert entropy[0] < entropy[1] < entropy[2]
+def test_a_song_does_not_depend_on_the_songs_beside_it(trained, tmp_path):
+    alone = sample(trained, tmp_path / "alone", temperatures=[0.9, 1.1], count=2, seconds=0.1, seed=5, batch=1)
+    together = sample(trained, tmp_path / "together", temperatures=[0.9, 1.1], count=2, seconds=0.1, seed=5, batch=4)
+    assert all(np.array_equal(sf.read(x)[0], sf.read(y)[0]) for x, y in zip(alone, together))
+
+
+def test_a_rerun_keeps_finished_songs_and_writes_the_missing_one(trained, tmp_path):
+    paths = sample(trained, tmp_path, temperatures=[1.0], count=3, seconds=0.1, seed=2, batch=3)
+    first = {p: (p.stat().st_mtime_ns, sf.read(p)[0]) for p in paths}
+    paths[1].unlink()  # as if the run had been killed before this song was renamed into place
+    again = sample(trained, tmp_path, temperatures=[1.0], count=3, seconds=0.1, seed=2, batch=3)
+    assert again == paths
+    assert paths[0].stat().st_mtime_ns == first[paths[0]][0] and paths[2].stat().st_mtime_ns == first[paths[2]][0]
+    assert np.array_equal(sf.read(paths[1])[0], first[paths[1]][1])
+
+
+def test_a_song_from_another_run_is_not_overwritten(trained, tmp_path):
+    sample(trained, tmp_path, temperatures=[1.0], count=1, seconds=0.1, seed=2, batch=1)
+    with pytest.raises(ConfigError, match=r"t1-000.wav: already holds a song from another run \(seed differ"):
+        sample(trained, tmp_path, temperatures=[1.0], count=1, seconds=0.1, seed=3, batch=1)
+
+
+@pytest.fixture(scope="module")
+def sweep(trained, tmp_path_factory):
+    """Four songs at each of T = 0.5, 1.0, 2.0: (temperature, entropy bits, audio) per song."""
+    paths = sample(trained, tmp_path_factory.mktemp("sweep"), temperatures=[0.5, 1.0, 2.0], count=4,
+                   seconds=0.25, seed=0, batch=12)
+    songs = []
+    for path in paths:
+        sidecar = json.loads(path.with_suffix(".json").read_text())
+        songs.append((sidecar["temperature"], sidecar["entropy_bits_per_sample"], sf.read(path)[0]))
+    return songs
+
+
+def _mean_by_temperature(songs, measure) -> list[float]:
+    temperatures = sorted({t for t, _, _ in songs})
+    return [float(np.mean([measure(e, y) for t, e, y in songs if t == temp])) for temp in temperatures]
+
+
+def test_entropy_per_sample_rises_with_temperature(sweep):
+    low, mid, high = _mean_by_temperature(sweep, lambda entropy, y: entropy)
+    assert low < mid < high
+
+
+def _high_band_rms(y: np.ndarray, sr: int = 16000, cutoff: float = 4000.0) -> float:
+    spectrum = np.fft.rfft(y)
+    spectrum[np.fft.rfftfreq(len(y), 1 / sr) < cutoff] = 0
+    return float(np.sqrt(np.mean(np.fft.irfft(spectrum, len(y)) ** 2)))
+
+
+def test_low_temperature_reduces_the_noise_and_cymbal_band(sweep):
+    # Below 1.0 fewer surprises: less energy above 4 kHz (hiss, cymbals); above 1.0 more.
+    low, mid, high = _mean_by_temperature(sweep, lambda entropy, y: _high_band_rms(y))
+    assert low < 0.7 * mid and mid < high
+
+
+def test_frame_sampler_draws_each_sample_by_inverse_transform():
+    model = SampleRNN(TINY).eval()
+    temps = [0.7, 1.0, 1.6]
+    sampler = FrameSampler(model, temps, silence=128)
+    uniforms = torch.rand(3, 4 * model.lookback, generator=torch.Generator().manual_seed(0))
+    frames = torch.cat([sampler.next_frame(uniforms[:, i: i + model.lookback]).clone()
+                        for i in range(0, uniforms.shape[1], model.lookback)], 1)
+    # The reference: one model.step per sample, then the first class whose CDF passes u.
+    history = torch.full((3, model.lookback), 128, dtype=torch.long)
+    with torch.inference_mode():
+        state = model.start(3)
+        for t in range(uniforms.shape[1]):
+            probs = torch.softmax(model.step(history[:, -model.lookback:], t, state) / torch.tensor(temps)[:, None], -1)
+            cdf = probs.cumsum(-1)
+            chosen = (cdf < uniforms[:, t: t + 1] * cdf[:, -1:]).sum(-1).clamp(max=255)
+            history = torch.cat([history, chosen[:, None]], 1)
+    assert torch.equal(frames, history[:, model.lookback:])
 
 
 def test_temperature_divides_logits_exactly():
@@ -66,3 +142,26 @@ def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path):
     (tmp_path / "checkpoint.safetensors").write_bytes(b"garbage")
     with pytest.raises(ConfigError, match="not a readable safetensors checkpoint"):
         sample(tmp_path, tmp_path / "songs", temperatures=[1.0], count=1, seconds=0.1, seed=0, batch=1)
+
+
+def test_generate_sample_command_feeds_ingest(trained, tmp_drop, open_drop):
+    root = tmp_drop()
+    result = run_cli("generate", "sample", "--checkpoint", str(trained.parent), "--temperature", "0.98", "1.02",
+                     "--count", "2", "--seconds", "0.5", "--batch", "4", "--out", str(root / "songs"), "--json",
+                     env={"OMP_NUM_THREADS": "1"}, check=True)
+    songs = [Path(p) for p in json.loads(result.stdout)["songs"]]
+    assert [p.name for p in songs] == ["t0.98-000.wav", "t0.98-001.wav", "t1.02-000.wav", "t1.02-001.wav"]
+    drop = open_drop(root)
+    assert ingest.run(drop, jobs=1).count("done") == 4
+    made = drop.find_song("t1.02-001")
+    assert made.temperature == 1.02 and made.seed == 0 and made.model == "samplernn-3tier-32"
+    assert made.checkpoint == hashlib.sha256(trained.read_bytes()).hexdigest()
+
+
+def test_generate_train_refuses_an_empty_folder_in_one_line(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = run_cli("generate", "train", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "run"),
+                     "--steps", "5")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [f"error: {tmp_path / 'empty'}: no audio files "
+                                                  "(.wav, .flac, .ogg, .mp3) to train on"]

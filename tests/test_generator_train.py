@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,9 +20,11 @@ from generator.config import GeneratorConfig
 from generator.model import SampleRNN
 from generator.quantize import dequantize, quantize
 from generator.train import train
+from tests.processes import running
 
 TINY = GeneratorConfig(frame_sizes=(8, 2), dim=32, embedding_dim=16, mlp_layers=1, seq_len=64,
-                       batch_size=8, learning_rate=3e-3, checkpoint_every=10, val_every=50)
+                       batch_size=8, learning_rate=3e-3, checkpoint_every=10, val_every=50, log_every=1,
+                       preview_every=100, preview_seconds=0.1)
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +58,7 @@ def test_cached_step_matches_full_forward():
     sequence = torch.randint(0, 256, (3, 8 + 32))
     with torch.no_grad():
         full = model(sequence)
-        state = model.start()
+        state = model.start(3)
         steps = torch.stack([model.step(sequence[:, :8 + t], t, state) for t in range(32)], 1)
     assert torch.allclose(full, steps, atol=1e-5)
 
@@ -64,6 +70,38 @@ def test_training_loss_decreases_clearly(tmp_path):
     assert report.val_bits_per_sample is not None and report.val_bits_per_sample < 7.5
     assert (tmp_path / "run" / "checkpoint.safetensors").exists()
     assert (tmp_path / "run" / "config.json").exists()
+    log = _read_log(tmp_path / "run")
+    assert [r["step"] for r in log] == list(range(1, 151))  # log_every = 1
+    assert [r["step"] for r in log if "val_bits" in r] == [50, 100, 150]
+    assert log[-1]["val_bits"] == report.val_bits_per_sample
+    preview, rate = sf.read(tmp_path / "run" / "previews" / "step-000100.wav")
+    assert rate == 16000 and len(preview) == 1600 and np.abs(preview).max() > 0
+
+
+def _read_log(run: Path) -> list[dict]:
+    return [json.loads(line) for line in (run / "train_log.jsonl").read_text().splitlines()]
+
+
+def test_sigkill_mid_training_resumes_to_the_same_loss_curve(tmp_path):
+    data = write_corpus(tmp_path / "audio")
+    straight = train(data, tmp_path / "straight", config=TINY, steps=60)
+    (tmp_path / "tiny.json").write_text(TINY.to_json())
+    run = tmp_path / "killed"
+    command = [sys.executable, "-m", "dropper", "generate", "train", "--data", str(data), "--out", str(run),
+               "--steps", "1000", "--config", str(tmp_path / "tiny.json"), "--device", "cpu"]
+    log_path = run / "train_log.jsonl"
+    past_a_checkpoint = lambda: log_path.is_file() and log_path.read_bytes().count(b"\n") >= 25  # noqa: E731
+    with open(tmp_path / "train.log", "w+b") as output:
+        with running(command, past_a_checkpoint, output, env={**os.environ, "OMP_NUM_THREADS": "1"}) as process:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+    killed_at = _read_log(run)[-1]["step"]
+    assert 25 <= killed_at < 1000
+    resumed = train(data, run, config=TINY, steps=60)
+    assert resumed.resumed and resumed.start_step % TINY.checkpoint_every == 0 and resumed.start_step <= killed_at
+    log = _read_log(run)  # lines past the checkpoint were dropped and written again
+    assert [r["step"] for r in log] == list(range(1, 61))
+    assert np.allclose([r["loss_bits"] for r in log], straight.loss_bits, rtol=0, atol=1e-5)
 
 
 def test_killed_training_resumes_to_the_same_loss_curve(tmp_path):

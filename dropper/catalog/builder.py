@@ -56,10 +56,13 @@ class SiteReport:
                 "seconds": round(self.seconds, 3), "notes": self.notes}
 
 
-def build_site(drop: Drop, *, gateway: str = DEFAULT_IPFS_GATEWAY) -> SiteReport:
-    """Build ``<drop>/site/`` from the kept songs; IPFS links go through ``gateway``."""
+def build_site(drop: Drop, *, gateway: str = DEFAULT_IPFS_GATEWAY, catalog: Catalog | None = None) -> SiteReport:
+    """Build ``<drop>/site/`` from the kept songs; IPFS links go through ``gateway``.
+
+    ``catalog`` is ``collect(drop)`` where the caller already has it.
+    """
     started = time.perf_counter()
-    catalog = collect(drop)
+    catalog = collect(drop) if catalog is None else catalog
     final, fresh = drop.root / SITE_DIR, drop.root / f"{SITE_DIR}.new"
     shutil.rmtree(fresh, ignore_errors=True)
     report = SiteReport(folder=final, songs=len(catalog.songs))

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from scipy import fft as sfft
 
+from dropper.config import refuse_unknown_keys
 from dropper.fingerprint.peaks import box_mean, local_peaks, power_db, rank_in_blocks
 
 FORMAT_VERSION = 3  # 2: float32 spectrogram, compiled peak picking; 3: 60 query peaks/s, verified
@@ -125,10 +126,7 @@ class FingerprintParams:
     @classmethod
     def from_dict(cls, values: dict) -> FingerprintParams:
         """Inverse of :meth:`to_dict`; unknown keys raise ``ValueError`` naming them."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"fingerprint params: unknown key(s) {unknown}; known: {sorted(known)}")
+        refuse_unknown_keys(values, cls, section="fingerprint", error=ValueError)
         values = dict(values)
         if "speeds" in values:
             values["speeds"] = tuple(float(s) for s in values["speeds"])

@@ -9,10 +9,11 @@ time offset) (``votes.py``); the best-voted alignments are verified peak by peak
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from dropper.config import refuse_unknown_keys
 from dropper.fingerprint.index import ReferenceIndex
 from dropper.fingerprint.landmarks import (
     FingerprintParams,
@@ -83,10 +84,7 @@ class ClearanceThresholds:
 
     @classmethod
     def from_dict(cls, values: dict) -> ClearanceThresholds:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"clearance thresholds: unknown key(s) {unknown}; known: {sorted(known)}")
+        refuse_unknown_keys(values, cls, section="clearance", error=ValueError)
         return cls(**values)
 
 

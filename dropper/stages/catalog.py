@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dropper import __version__
 from dropper.files import hash_params, write_text
 from dropper.pipeline import StageReport
 from dropper.progress import Progress
 from dropper.workspace import Drop
+
+if TYPE_CHECKING:
+    from dropper.catalog.model import Catalog
 
 STAGE = "catalog"
 KEY_FILE = ".dropper-build-key"
@@ -22,26 +26,27 @@ KEY_FILE = ".dropper-build-key"
 def run(drop: Drop, *, force: bool = False, progress: Progress | None = None, **_: object) -> StageReport:
     """Build site/ unless it already shows exactly the current drop."""
     from dropper.catalog import build_site
+    from dropper.catalog.model import collect
 
-    key = site_key(drop)
+    catalog = collect(drop)
+    key = site_key(drop, catalog)
     stamp = drop.root / "site" / KEY_FILE
     report = StageReport(stage=STAGE, params_hash=key)
     if not force and stamp.is_file() and stamp.read_text(encoding="utf-8") == key:
         report.notes.append("site/ is up to date")
         return report
-    site = build_site(drop, gateway=drop.config.catalog.gateway)
+    site = build_site(drop, gateway=drop.config.catalog.gateway, catalog=catalog)
     write_text(stamp, key)
     report.notes += [site.summary().removeprefix("catalog: "), *site.notes]
     report.built = True
     return report
 
 
-def site_key(drop: Drop) -> str:
-    """SHA-256 over what the site shows: the catalog data, package and report files, templates."""
+def site_key(drop: Drop, catalog: Catalog) -> str:
+    """SHA-256 over what the site shows: the catalog data (``collect(drop)``), package and report
+    files, templates."""
     from dropper.catalog.builder import _catalog_json
-    from dropper.catalog.model import collect
 
-    catalog = collect(drop)
     parts = {"version": __version__, "catalog": _catalog_json(catalog), "contract": catalog.contract}
     for path in (drop.build_dir / "package.json", drop.reports_dir / "originality.json",
                  drop.reports_dir / "carbon.json"):

@@ -5,8 +5,9 @@ Settings are data: a frozen dataclass whose ``to_dict()`` goes into the stage's 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
+from dropper.config import refuse_unknown_keys
 from dropper.errors import ConfigError
 
 LAYOUTS: tuple[str, ...] = ("bloom", "ripples")
@@ -127,10 +128,7 @@ class VisualSettings:
     @classmethod
     def from_dict(cls, values: dict) -> VisualSettings:
         """Build settings from a dict such as drop.toml's ``[visualize]`` table."""
-        known = {field.name for field in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(f"visualize.{unknown[0]}: unknown key; allowed: {', '.join(sorted(known))}")
+        refuse_unknown_keys(values, cls, section="visualize")
         return cls(**values)
 
 

@@ -1,0 +1,111 @@
+"""The sampling engine: one top-tier frame of samples per call for a whole batch of songs.
+
+:class:`FrameSampler` keeps everything a batch needs in fixed tensors (a window of the last
+frame and the one being generated, the tier states, the uniforms that pick each sample, the
+entropy so far) and generates ``frame_sizes[0]`` samples per call: each tier runs once per
+its frame, the sample-level MLP once per sample. Because nothing is allocated or decided from
+data inside a call, on CUDA the call is captured once as a CUDA graph and then replayed, so a
+frame of 16 samples costs one launch instead of a few hundred.
+
+Sampling draws sample ``i`` by inverse transform: the first class whose cumulative
+probability under ``softmax(logits / T)`` exceeds a uniform ``u_i``. The uniforms come from a
+generator per song, so a song depends on its own seed, not on the songs beside it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import torch
+
+from generator.model import SampleRNN
+
+log = logging.getLogger(__name__)
+
+
+def uses_graphs(device: torch.device, requested: bool | None) -> bool:
+    """CUDA graphs by default on CUDA; never on CPU (there is no launch cost to save)."""
+    return device.type == "cuda" and (requested is None or requested)
+
+
+class FrameSampler:
+    """Generate one top frame for ``len(temperatures)`` songs per :meth:`next_frame` call.
+
+    Parameters
+    ----------
+    model : SampleRNN
+        In eval mode, on the device to generate on.
+    temperatures : sequence of float
+        One per song; logits are divided by it before the softmax.
+    silence : int
+        The class of a zero sample: the history before the first sample.
+    graphs : bool, optional
+        Capture the frame as a CUDA graph (default: on CUDA only). If capture fails the
+        sampler says so in the log and runs the same code eagerly.
+    """
+
+    @torch.inference_mode()
+    def __init__(self, model: SampleRNN, temperatures, *, silence: int, graphs: bool | None = None) -> None:
+        device = model.mlp.output.weight.device
+        self.model, self.frame, self.silence = model, model.lookback, silence
+        batch = len(temperatures)
+        self.temps = torch.tensor(list(temperatures), dtype=torch.float32, device=device).unsqueeze(1)
+        self.window = torch.full((batch, 2 * self.frame), silence, dtype=torch.long, device=device)
+        self.uniforms = torch.zeros(batch, self.frame, device=device)
+        self.entropy_nats = torch.zeros(batch, dtype=torch.float64, device=device)
+        self.state = model.start(batch)
+        self.positions = torch.arange(model.mlp.frame_size, device=device)
+        self.graph: torch.cuda.CUDAGraph | None = None
+        if uses_graphs(device, graphs):
+            self.graph = self._capture()
+
+    @torch.inference_mode()
+    def next_frame(self, uniforms: torch.Tensor) -> torch.Tensor:
+        """The next ``frame`` samples (B, frame) as classes, drawn with ``uniforms`` (B, frame) in [0, 1)."""
+        self.uniforms.copy_(uniforms)
+        if self.graph is not None:
+            self.graph.replay()
+        else:
+            self._generate_frame()
+        return self.window[:, : self.frame]
+
+    def entropy_bits(self, n_samples: int) -> list[float]:
+        """Mean entropy of the sampling distribution over ``n_samples`` samples, per song, in bits."""
+        return (self.entropy_nats / n_samples / math.log(2)).tolist()
+
+    def _generate_frame(self) -> None:
+        """Fill ``window[:, frame:]`` given ``window[:, :frame]``, then shift it to the front."""
+        model, frame, window = self.model, self.frame, self.window
+        for i in range(frame):
+            logits = model.step(window[:, i: frame + i], i, self.state)
+            logp = torch.log_softmax(logits / self.temps, dim=-1)
+            probs = logp.exp()
+            self.entropy_nats.sub_((probs * logp).sum(-1).double())
+            cdf = probs.cumsum(-1)
+            below = (cdf < self.uniforms[:, i: i + 1] * cdf[:, -1:]).sum(-1)
+            window[:, frame + i].copy_(below.clamp_(max=probs.shape[-1] - 1))
+        window[:, :frame].copy_(window[:, frame:])
+
+    def _capture(self) -> torch.cuda.CUDAGraph | None:
+        """Record one frame as a CUDA graph (after a warm-up run on a side stream)."""
+        try:
+            stream = torch.cuda.Stream()
+            stream.wait_stream(torch.cuda.current_stream())
+            with torch.inference_mode(), torch.cuda.stream(stream):
+                self._generate_frame()  # warm-up: cuBLAS handles and workspaces are made here
+            torch.cuda.current_stream().wait_stream(stream)
+            graph = torch.cuda.CUDAGraph()
+            with torch.inference_mode(), torch.cuda.graph(graph):
+                self._generate_frame()
+        except RuntimeError as exc:  # capture is an optimisation: fall back to eager
+            log.warning("CUDA graph capture failed (%s); generating without graphs", exc)
+            graph = None
+        self._reset()
+        return graph
+
+    @torch.inference_mode()
+    def _reset(self) -> None:
+        self.state.reset()
+        self.window.fill_(self.silence)
+        self.entropy_nats.zero_()
