@@ -180,9 +180,16 @@ def _log(path: Path, record: dict) -> None:
 
 
 def _trim_log(path: Path, step: int) -> None:
-    """Drop log lines past the checkpoint we resume from (a killed run may have logged them)."""
+    """Drop log lines past the checkpoint we resume from (a killed run may have logged them,
+    the last one perhaps cut short)."""
     if not path.exists():
         return
-    kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
-
+    kept = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            break  # a line cut by the kill: only the last line can be, and it is past the checkpoint
+        if record["step"] <= step:
+            kept.append(line)
     write_text(path, "".join(line + "\n" for line in kept))

@@ -108,10 +108,13 @@ def test_killed_training_resumes_to_the_same_loss_curve(tmp_path):
     data = write_corpus(tmp_path / "audio")
     straight = train(data, tmp_path / "straight", config=TINY, steps=30)
     first = train(data, tmp_path / "killed", config=TINY, steps=20)  # "killed" after 20 steps
+    with open(tmp_path / "killed" / "train_log.jsonl", "a") as log:
+        log.write('{"step": 21, "loss_bi')  # ... while it appended a log line
     second = train(data, tmp_path / "killed", config=TINY, steps=30)
     assert second.resumed and second.start_step == 20
     assert np.allclose(first.loss_bits + second.loss_bits, straight.loss_bits, rtol=0, atol=1e-5)
     assert load_checkpoint(tmp_path / "killed").step == 30
+    assert [r["step"] for r in _read_log(tmp_path / "killed")] == list(range(1, 31))
 
 
 def test_empty_data_folder_is_a_clear_error(tmp_path):
