@@ -101,9 +101,15 @@ def main() -> None:
     model = SampleRNN(config).to(args.device).eval()
     cuda = args.device == "cuda"
     with tempfile.TemporaryDirectory() as tmp:
-        one = sampler_samples_per_s(model, 1, n_samples, Path(tmp))
-        many = sampler_samples_per_s(model, batch, n_samples, Path(tmp))
-        eager = sampler_samples_per_s(model, batch, n_samples, Path(tmp), graphs=False) if cuda else many
+        folders = [Path(tmp) / name for name in ("one", "graphs", "eager")]
+        for folder in folders:
+            folder.mkdir()
+        one = sampler_samples_per_s(model, 1, n_samples, folders[0])
+        many = sampler_samples_per_s(model, batch, n_samples, folders[1])
+        eager = sampler_samples_per_s(model, batch, n_samples, folders[2], graphs=False) if cuda else many
+        # The graph replays the eager code: the songs must be the same, sample for sample.
+        same = all((folders[1] / f"song{i}.wav").read_bytes() == (folders[2] / f"song{i}.wav").read_bytes()
+                   for i in range(batch)) if cuda else None
     base = baseline_samples_per_s(model, n_baseline, args.device)
     step_s = train_step_s(config, args.device, repeats)
     realtime = many / config.sample_rate
@@ -114,7 +120,7 @@ def main() -> None:
             (f"train step (batch {config.batch_size} x {config.seq_len})", f"{step_s:.3f} s", "")]
     if cuda:
         rows.insert(2, (f"sampler, batch {batch}, no CUDA graphs", f"{eager:,.0f} samples/s",
-                        f"graphs x{many / eager:.2f}"))
+                        f"graphs x{many / eager:.2f}; same songs: {same}"))
     print(f"generate benchmark: {config.name}, {config.sample_rate} Hz, device {args.device}, "
           f"{torch.get_num_threads()} thread(s)")
     for name, value, goal in rows:
@@ -123,7 +129,7 @@ def main() -> None:
                       "samples_per_s_batch1": round(one, 1), "samples_per_s_batch": round(many, 1),
                       "batch": batch, "baseline_samples_per_s": round(base, 1),
                       "speedup_batch1": round(one / base, 2) if base else math.nan,
-                      "samples_per_s_batch_eager": round(eager, 1), "graphs": cuda,
+                      "samples_per_s_batch_eager": round(eager, 1), "graphs": cuda, "graphs_match_eager": same,
                       "realtime_factor": round(realtime, 3), "train_step_s": round(step_s, 4)}))
 
 
