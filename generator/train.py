@@ -28,6 +28,7 @@ from generator.sample import SongRequest, generate_batch
 
 LOG_NAME = "train_log.jsonl"
 PREVIEW_DIR = "previews"
+CHART_NAME = "loss.svg"
 
 
 @dataclass
@@ -106,6 +107,8 @@ def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, *, config: Ge
             if record or done % config.log_every == 0:
                 _log(out / LOG_NAME, {"step": done, "loss_bits": float(np.mean(since_log)), **record})
                 since_log = []
+                if record or done % (config.log_every * 10) == 0:
+                    write_loss_chart(out)
             if done % config.checkpoint_every == 0 or done == steps:
                 save_checkpoint(out, model, optimizer, done)
             if config.preview_every and done % config.preview_every == 0:
@@ -174,22 +177,37 @@ def write_preview(model: SampleRNN, path: Path, *, seconds: float, seed: int) ->
     return path
 
 
+def write_loss_chart(out: Path) -> Path:
+    """``loss.svg``: training loss and validation NLL (bits/sample) against steps, from the log."""
+    from dropper.catalog.charts import line_chart
+
+    records = _read_log(out / LOG_NAME)
+    series = [("training loss", [(r["step"], r["loss_bits"]) for r in records]),
+              ("validation", [(r["step"], r["val_bits"]) for r in records if "val_bits" in r])]
+    svg = line_chart(series, title=f"{out.name}: loss in bits per sample", x_label="step", y_label="bits/sample")
+    write_text(out / CHART_NAME, svg + "\n")
+    return out / CHART_NAME
+
+
 def _log(path: Path, record: dict) -> None:
     with open(path, "a", encoding="utf-8") as handle:  # an append-only log, not a final output
         handle.write(json.dumps(record) + "\n")
 
 
-def _trim_log(path: Path, step: int) -> None:
-    """Drop log lines past the checkpoint we resume from (a killed run may have logged them,
-    the last one perhaps cut short)."""
+def _read_log(path: Path) -> list[dict]:
+    """The log's records in order, up to a last line cut short by a kill."""
     if not path.exists():
-        return
-    kept = []
+        return []
+    records = []
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         try:
-            record = json.loads(line)
+            records.append(json.loads(line))
         except json.JSONDecodeError:
-            break  # a line cut by the kill: only the last line can be, and it is past the checkpoint
-        if record["step"] <= step:
-            kept.append(line)
-    write_text(path, "".join(line + "\n" for line in kept))
+            break  # only the last line can be cut, and a resumed run drops it
+    return records
+
+
+def _trim_log(path: Path, step: int) -> None:
+    """Drop log lines past the checkpoint we resume from (a killed run may have logged them)."""
+    if path.exists():
+        write_text(path, "".join(json.dumps(r) + "\n" for r in _read_log(path) if r["step"] <= step))

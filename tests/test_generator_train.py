@@ -74,6 +74,8 @@ def test_training_loss_decreases_clearly(tmp_path):
     assert [r["step"] for r in log] == list(range(1, 151))  # log_every = 1
     assert [r["step"] for r in log if "val_bits" in r] == [50, 100, 150]
     assert log[-1]["val_bits"] == report.val_bits_per_sample
+    chart = (tmp_path / "run" / "loss.svg").read_text()
+    assert chart.startswith("<svg") and chart.count("<polyline") == 2 and "validation" in chart
     preview, rate = sf.read(tmp_path / "run" / "previews" / "step-000100.wav")
     assert rate == 16000 and len(preview) == 1600 and np.abs(preview).max() > 0
 

@@ -92,13 +92,7 @@ def scatter(points: Sequence[tuple[float, float, str]], *, title: str, x_label: 
     def at(x: float, y: float) -> tuple[float, float]:
         return (LEFT + (x - x_lo) / (x_hi - x_lo) * plot_w, TOP + plot_h - y / axis_max * plot_h)
 
-    step = nice_step(x_hi - x_lo)
-    tick = math.ceil(x_lo / step) * step
-    while tick <= x_hi:
-        x, _ = at(tick, 0)
-        parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
-                     f'fill="{MUTED}">{round(tick, 6):g}</text>')
-        tick += step
+    parts += _x_ticks(x_lo, x_hi, at)
     if trend is not None:
         (x1, y1), (x2, y2) = at(x_lo, trend[0] + trend[1] * x_lo), at(x_hi, trend[0] + trend[1] * x_hi)
         parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{MUTED}" '
@@ -107,10 +101,53 @@ def scatter(points: Sequence[tuple[float, float, str]], *, title: str, x_label: 
         x, y = at(x_value, y_value)
         parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="6" fill="{ACCENT}" fill-opacity="0.75" '
                      f'stroke="#fff"><title>{escape(label)}: {x_value:g}, {y_value:g}</title></circle>')
-    parts.append(f'<text x="{LEFT + plot_w / 2}" y="{HEIGHT - 4}" text-anchor="middle">{escape(x_label)}</text>'
-                 f'<text transform="translate(12 {TOP + plot_h / 2}) rotate(-90)" '
-                 f'text-anchor="middle">{escape(y_label)}</text>')
+    parts.append(_axis_labels(x_label, y_label))
     return _frame(title, parts)
+
+
+def line_chart(series: Sequence[tuple[str, Sequence[tuple[float, float]]]], *, title: str, x_label: str,
+               y_label: str) -> str:
+    """One line per named series of (x, y) points, on shared axes from zero, with a legend."""
+    plot_h, plot_w = HEIGHT - TOP - BOTTOM, WIDTH - LEFT - RIGHT
+    points = [point for _, line in series for point in line]
+    if not points:
+        return _frame(title, [f'<text x="{WIDTH / 2}" y="{HEIGHT / 2}" text-anchor="middle" '
+                              f'fill="{MUTED}">no points yet</text>'])
+    x_lo, x_hi = min(x for x, _ in points), max(x for x, _ in points)
+    x_hi = x_hi if x_hi > x_lo else x_lo + 1
+    axis_max, parts = _y_axis(max(y for _, y in points) or 1, plot_h, integer=False)
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return (LEFT + (x - x_lo) / (x_hi - x_lo) * plot_w, TOP + plot_h - y / axis_max * plot_h)
+
+    parts += _x_ticks(x_lo, x_hi, at)
+    for index, (name, line) in enumerate(series):
+        colour = (ACCENT, INK, MUTED)[index % 3]
+        coords = " ".join("{:.1f},{:.1f}".format(*at(x, y)) for x, y in line)
+        parts.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2">'
+                     f'<title>{escape(name)}</title></polyline>'
+                     f'<text x="{WIDTH - RIGHT - 4}" y="{TOP + 14 + 16 * index}" text-anchor="end" '
+                     f'fill="{colour}">{escape(name)}</text>')
+    parts.append(_axis_labels(x_label, y_label))
+    return _frame(title, parts)
+
+
+def _x_ticks(x_lo: float, x_hi: float, at) -> list[str]:
+    step = nice_step(x_hi - x_lo)
+    tick, parts = math.ceil(x_lo / step) * step, []
+    while tick <= x_hi:
+        x, _ = at(tick, 0)
+        parts.append(f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 16}" text-anchor="middle" '
+                     f'fill="{MUTED}">{round(tick, 6):g}</text>')
+        tick += step
+    return parts
+
+
+def _axis_labels(x_label: str, y_label: str) -> str:
+    plot_h, plot_w = HEIGHT - TOP - BOTTOM, WIDTH - LEFT - RIGHT
+    return (f'<text x="{LEFT + plot_w / 2}" y="{HEIGHT - 4}" text-anchor="middle">{escape(x_label)}</text>'
+            f'<text transform="translate(12 {TOP + plot_h / 2}) rotate(-90)" '
+            f'text-anchor="middle">{escape(y_label)}</text>')
 
 
 def pearson(xs: Sequence[float], ys: Sequence[float]) -> float | None:
