@@ -65,6 +65,24 @@ def _apply(fn: Callable[[T], R], item: T) -> R:
     return fn(item)
 
 
+def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
+    """Fail fast on a ``host:port`` (or ``ray://host:port``) nobody listens on.
+
+    Ray itself keeps retrying an unreachable head for minutes, printing as it goes.
+    """
+    import socket
+
+    host_port = address.removeprefix("ray://")
+    host, _, port = host_port.rpartition(":")
+    if not host or not port.isdigit():
+        return  # "auto" and other forms are Ray's to resolve
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise NodeUnreachable(f"Ray cluster at {address!r} did not answer: {reason.lower()}") from None
+
+
 def _ray_map(fn: Callable[[T], R], items: Sequence[T], address: str) -> Iterator[tuple[int, R]]:
     try:
         import ray
@@ -72,6 +90,7 @@ def _ray_map(fn: Callable[[T], R], items: Sequence[T], address: str) -> Iterator
         raise NodeUnreachable("Ray is not installed: pip install 'dropper[ray]', "
                               "or run without --ray-address for the local pool") from None
     if not ray.is_initialized():
+        _check_reachable(address)
         try:
             ray.init(address=address, ignore_reinit_error=True, log_to_driver=False,
                      logging_level="ERROR", configure_logging=False)

@@ -9,7 +9,7 @@ import pytest
 
 from dropper.errors import NodeUnreachable
 from dropper.parallel import parallel_map
-from tests.conftest import run_cli
+from tests.conftest import free_port, run_cli
 
 
 def square_with_pid(value: int) -> tuple[int, int]:
@@ -60,3 +60,10 @@ def test_stages_and_renders_run_on_a_local_ray_cluster(small_drop, ray_cluster):
     assert stages["visualize"]["done"] == 4
     assert len(list((small_drop / "build" / "videos").glob("*.mp4"))) == 4
     assert len(list((small_drop / "build" / "spectrograms").glob("*.png"))) == 4
+
+
+def test_an_unreachable_ray_head_is_one_clear_error(small_drop):
+    port = free_port("127.0.0.2")  # nothing listens there
+    result = run_cli("ingest", str(small_drop), "--ray-address", f"127.0.0.2:{port}")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == f"error: Ray cluster at '127.0.0.2:{port}' did not answer: connection refused"
