@@ -7,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile as sf
 
-from dropper import audio
+from dropper import audio, ogg
 from dropper.errors import DropperError
-from dropper.files import atomic_write, write_bytes
+from dropper.files import write_bytes
 from dropper.templates import render_template
 from dropper.workspace import Drop
 
@@ -22,7 +21,7 @@ EXCERPT_SR = 22050
 def render(drop: Drop, document: dict[str, Any], excerpt_dir: Path) -> str:
     """HTML text of the report; writes the excerpt audio and spectrograms into ``excerpt_dir``."""
     sources = _audio_sources(drop)
-    flags = []
+    flags, written = [], set()
     for song in document["songs"]:
         for number, match in enumerate(song["matches"], start=1):
             stem = f"{song['name']}-{number}"
@@ -31,8 +30,18 @@ def render(drop: Drop, document: dict[str, Any], excerpt_dir: Path) -> str:
             other = _excerpt(sources.get(match["track_id"]), match["reference_start_s"],
                              match["reference_end_s"], excerpt_dir, f"{stem}-{match['source']}")
             flags.append({"song": song, "match": match, "number": number, "query": query, "other": other})
+            written.update(Path(part[key]).name for part in (query, other) if part for key in ("audio", "image"))
+    _remove_stale(excerpt_dir, keep=written)
     return render_template("originality.html.j2", report=document, flags=flags,
                            folder=excerpt_dir.name)
+
+
+def _remove_stale(folder: Path, *, keep: set[str]) -> None:
+    """Drop excerpts of earlier reports: the folder is published with the report."""
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if path.suffix in (".ogg", ".png") and path.name not in keep:
+                path.unlink()
 
 
 def _audio_sources(drop: Drop) -> dict[str, Path]:
@@ -55,8 +64,7 @@ def _excerpt(path: Path | None, start_s: float, end_s: float, folder: Path, stem
     clip = np.ascontiguousarray(y[first:int((end_s + PAD_S) * sr)])
     if clip.size < sr // 10:
         return None
-    with atomic_write(folder / f"{stem}.ogg") as handle:
-        sf.write(handle, clip, sr, format="OGG", subtype="VORBIS")
+    write_bytes(folder / f"{stem}.ogg", ogg.vorbis_bytes(clip, sr))
     write_bytes(folder / f"{stem}.png", png_bytes(render_spectrogram(clip, sr, width=480, height=160)))
     return {"audio": f"{folder.name}/{stem}.ogg", "image": f"{folder.name}/{stem}.png",
             "from_s": f"{first / sr:.2f}"}

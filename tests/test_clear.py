@@ -99,11 +99,16 @@ def test_originals_pass_and_twins_are_flagged_against_each_other(cleared):
 def test_report_is_valid_byte_identical_on_rerun_and_has_an_html_page(cleared):
     drop = cleared["drop"]
     before = (drop / "reports" / "originality.json").read_bytes()
+    excerpts = drop / "reports" / "originality"
+    clips = {path.name: path.read_bytes() for path in excerpts.glob("*.ogg")}
+    (excerpts / "renamed-away-1-song.ogg").write_bytes(b"an excerpt of an earlier report")
     run_cli("clear", str(drop), check=True)
     assert (drop / "reports" / "originality.json").read_bytes() == before
     html = (drop / "reports" / "originality.html").read_text()
     assert "copycat" in html and "ref-dbeat" in html and "<audio" in html
-    assert list((drop / "reports" / "originality").glob("copycat-1-*.png"))
+    assert list(excerpts.glob("copycat-1-*.png"))
+    # The excerpts are published with the report: the same bytes again, and nothing stale.
+    assert clips and {path.name: path.read_bytes() for path in excerpts.glob("*.ogg")} == clips
 
 
 def test_gate_blocks_until_flags_are_waived_and_the_waiver_is_reported(cleared, open_drop):

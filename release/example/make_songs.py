@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from dropper import synth
+from dropper import ogg, synth
 from dropper.files import atomic_write, write_text
 
 SR = 44100
@@ -76,48 +76,16 @@ def write_song(folder: Path, name: str, y: np.ndarray, fmt: str, sidecar: dict) 
     if path.exists() and meta.exists():
         return False
     subtype = {"wav": "PCM_16", "flac": "PCM_16", "ogg": "VORBIS", "mp3": "MPEG_LAYER_III"}[fmt]
-    buffer = io.BytesIO()
-    sf.write(buffer, y, SR, format=fmt.upper(), subtype=subtype)
-    data = buffer.getvalue()
+    if fmt == "ogg":  # libsndfile's Ogg differs on every run; the example must not
+        data = ogg.vorbis_bytes(y, SR)
+    else:
+        buffer = io.BytesIO()
+        sf.write(buffer, y, SR, format=fmt.upper(), subtype=subtype)
+        data = buffer.getvalue()
     with atomic_write(path) as handle:
-        handle.write(fixed_ogg_serial(data) if fmt == "ogg" else data)
+        handle.write(data)
     write_text(meta, json.dumps(sidecar, indent=2) + "\n")
     return True
-
-
-def _ogg_crc_table() -> list[int]:
-    table = []
-    for byte in range(256):
-        crc = byte << 24
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x04C11DB7) if crc & 0x80000000 else crc << 1
-        table.append(crc & 0xFFFFFFFF)
-    return table
-
-
-OGG_CRC = _ogg_crc_table()
-
-
-def fixed_ogg_serial(data: bytes, serial: int = 0x64726F70) -> bytes:
-    """The Ogg stream with every page's serial number set to ``serial`` and its CRC redone.
-
-    libsndfile draws a random serial number per file, so the same audio would give different
-    bytes (and CIDs) on every run; the example drop must come out the same each time.
-    """
-    out, pos = bytearray(data), 0
-    while pos < len(out):
-        if out[pos: pos + 4] != b"OggS":
-            raise ValueError(f"not an Ogg page at byte {pos}")
-        segments = out[pos + 26]
-        length = 27 + segments + sum(out[pos + 27: pos + 27 + segments])
-        out[pos + 14: pos + 18] = serial.to_bytes(4, "little")
-        out[pos + 22: pos + 26] = bytes(4)
-        crc = 0
-        for byte in out[pos: pos + length]:
-            crc = ((crc << 8) & 0xFFFFFFFF) ^ OGG_CRC[(crc >> 24) ^ byte]
-        out[pos + 22: pos + 26] = crc.to_bytes(4, "little")
-        pos += length
-    return bytes(out)
 
 
 def main() -> None:
