@@ -103,8 +103,16 @@ def _high_band_rms(y: np.ndarray, sr: int = 16000, cutoff: float = 4000.0) -> fl
     return float(np.sqrt(np.mean(np.fft.irfft(spectrum, len(y)) ** 2)))
 
 
-def test_low_temperature_reduces_the_noise_and_cymbal_band(sweep):
-    # Below 1.0 fewer surprises: less energy above 4 kHz (hiss, cymbals); above 1.0 more.
+def _centroid_hz(y: np.ndarray, sr: int = 16000) -> float:
+    magnitude = np.abs(np.fft.rfft(y))
+    return float((magnitude * np.fft.rfftfreq(len(y), 1 / sr)).sum() / magnitude.sum())
+
+
+def test_low_temperature_darkens_the_sound_and_cuts_the_noise_band(sweep):
+    # Below 1.0 fewer surprises: a lower spectral centroid and less energy above 4 kHz (hiss,
+    # cymbals); above 1.0 brighter and noisier.
+    low, mid, high = _mean_by_temperature(sweep, lambda entropy, y: _centroid_hz(y))
+    assert low < mid < high and high - low > 1000
     low, mid, high = _mean_by_temperature(sweep, lambda entropy, y: _high_band_rms(y))
     assert low < 0.7 * mid and mid < high
 
