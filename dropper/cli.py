@@ -98,7 +98,7 @@ def cli() -> None:
 
     \b
     Start:    dropper init my-drop && cp *.wav my-drop/songs/
-    Build:    dropper build my-drop          (ingest, screen, tempo, clear, visualize)
+    Build:    dropper build my-drop          (every stage, ingest to manifest; see dropper build -h)
     Look:     dropper status my-drop
     Annotate: dropper annotate SONG --drop my-drop --keep --tempo 174
 
@@ -297,8 +297,8 @@ def status(drop_dir: str, show_songs: bool, show_failures: bool, as_json: bool) 
 @click.argument("song")
 @click.option("--drop", "drop_dir", default=".", show_default=True, type=click.Path(file_okay=False),
               help="The drop folder.")
-@click.option("--keep", "decision", flag_value="keep", help="Keep the song in the drop.")
-@click.option("--reject", "decision", flag_value="reject", help="Reject the song.")
+@click.option("--keep", is_flag=True, help="Keep the song in the drop.")
+@click.option("--reject", is_flag=True, help="Reject the song.")
 @click.option("--reason", help="Why (with --keep or --reject).")
 @click.option("--style", help="The song's style (see metadata vocabulary).")
 @click.option("--tempo", "tempo_bpm", type=float, help="Tapped tempo in BPM (0 = no pulse).")
@@ -307,15 +307,18 @@ def status(drop_dir: str, show_songs: bool, show_failures: bool, as_json: bool) 
 @click.option("--notes", help="Free-text notes (replaces earlier notes).")
 @click.option("--title", help="A title override that `dropper title` will never replace.")
 @click.option("--undo", is_flag=True, help="Undo the song's last annotation.")
-@click.option("--author", default=None, help="Who decides (default: your user name).")
+@click.option("--author", default=None, help="Who decides (default: $DROPPER_AUTHOR, else your user name).")
 @json_option
-def annotate(song: str, drop_dir: str, decision: str | None, reason: str | None, style: str | None,
+def annotate(song: str, drop_dir: str, keep: bool, reject: bool, reason: str | None, style: str | None,
              tempo_bpm: float | None, tags: tuple[str, ...], untags: tuple[str, ...],
              notes: str | None, title: str | None, undo: bool, author: str | None,
              as_json: bool) -> None:
     """Record a human annotation for SONG (name, id or hash prefix); no stage overwrites it."""
     from dropper import annotations
 
+    if keep and reject:
+        raise click.UsageError("--keep and --reject exclude each other")
+    decision = "keep" if keep else "reject" if reject else None
     author = author or os.environ.get("DROPPER_AUTHOR") or getpass.getuser()
     with open_drop(drop_dir) as drop:
         target = drop.find_song(song)
@@ -332,9 +335,8 @@ def annotate(song: str, drop_dir: str, decision: str | None, reason: str | None,
     # Unknown tags are allowed (a new distinction), but a likely typo is pointed out.
     for message in unknown_tags(tags) + (unknown_tags([style], kind="styles") if style else []):
         click.echo(f"note: {message}", err=True)
-    emit(as_json, {"song": target.name, **note.to_dict()},
-         f"{target.name}: " + ", ".join(f"{key}={value}" for key, value in note.to_dict().items()
-                                        if value not in (None, [], ())))
+    facts = ", ".join(f"{key}={value}" for key, value in note.to_dict().items() if value not in (None, [], ()))
+    emit(as_json, {"song": target.name, **note.to_dict()}, f"{target.name}: {facts or 'no human annotations'}")
 
 
 @cli.group()
@@ -427,7 +429,7 @@ def reference_remove(tracks: tuple[str, ...], drop_dir: str) -> None:
 @click.option("--waive", "waive_song", metavar="SONG", help="Record a waiver for SONG (needs --reason).")
 @click.option("--unwaive", "unwaive_song", metavar="SONG", help="Revoke SONG's waiver.")
 @click.option("--reason", help="Why the waived song may be published despite its flag.")
-@click.option("--author", default=None, help="Who waives (default: your user name).")
+@click.option("--author", default=None, help="Who waives (default: $DROPPER_AUTHOR, else your user name).")
 def clear(drop_dir: str, force: bool, jobs: int | None, ray_address: str | None, as_json: bool,
           waive_song: str | None, unwaive_song: str | None, reason: str | None, author: str | None) -> None:
     """Scan every kept song for copies of the reference catalog and of the drop's other songs.
@@ -446,8 +448,9 @@ def clear(drop_dir: str, force: bool, jobs: int | None, ray_address: str | None,
                 gate.waive(drop, song, reason=reason or "",
                            author=author or os.environ.get("DROPPER_AUTHOR") or getpass.getuser())
                 click.echo(f"{song.name}: waiver recorded", err=True)
-            elif not gate.revoke(drop, song):
-                click.echo(f"{song.name}: had no waiver", err=True)
+            else:
+                click.echo(f"{song.name}: waiver revoked" if gate.revoke(drop, song)
+                           else f"{song.name}: had no waiver", err=True)
         report = stage.run(drop, force=force, jobs=jobs, ray_address=ray_address,
                            progress=Progress.for_terminal(json_output=as_json))
     emit(as_json, report.to_dict(), "\n".join([report.summary(), *_failure_lines(report), *report.notes]))

@@ -58,3 +58,7 @@ def test_bad_annotation_values_are_one_line_errors(small_drop):
     assert unknown.returncode == 2 and "song 'nosuchsong': no such song" in unknown.stderr
     reason = run_cli("annotate", "rock", "--drop", str(small_drop), "--reason", "why")
     assert reason.returncode == 2 and "--reason goes with --keep or --reject" in reason.stderr
+    both = run_cli("annotate", "rock", "--drop", str(small_drop), "--keep", "--reject")
+    assert both.returncode == 2 and "--keep and --reject exclude each other" in both.stderr
+    undone = run_cli("annotate", "rock", "--drop", str(small_drop), "--undo", check=True)
+    assert undone.stdout.splitlines() == ["rock: nothing to undo", "rock: no human annotations"]

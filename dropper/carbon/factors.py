@@ -83,7 +83,7 @@ def coverage(era: str) -> tuple[dt.date, dt.date]:
 def _out_of_range(era: str, day: dt.date) -> ConfigError:
     first, last = coverage(era)
     name = "proof-of-work" if era == "pow" else "proof-of-stake"
-    return ConfigError(f"carbon.date: {day.isoformat()} is outside the {name} data "
+    return ConfigError(f"{day.isoformat()} is outside the {name} data "
                        f"({first.isoformat()} to {last.isoformat()}, metadata/carbon/); "
                        f"dropper does not guess a factor")
 

@@ -18,6 +18,7 @@ from typing import Any
 from dropper import __version__, schemas
 from dropper.carbon.factors import MERGE, Factor, factor, parse_date
 from dropper.carbon.gas import Transactions, drop_transactions
+from dropper.errors import ConfigError
 from dropper.files import write_text
 from dropper.workspace import Drop
 
@@ -59,7 +60,10 @@ def build(drop: Drop, transactions: list[Transactions] | None = None, *, date: s
     settings = drop.config.carbon
     transactions = drop_transactions(drop) if transactions is None else transactions
     day, why = (parse_date(date, setting="--date"), "--date") if date else drop_date(drop)
-    emission = factor(day, network or settings.network)
+    try:
+        emission = factor(day, network or settings.network)
+    except ConfigError as exc:
+        raise ConfigError(f"{why}: {exc}") from None  # name where the date came from
     result = estimate(transactions, emission, settings.offset_multiplier)
     cost = None
     if settings.price_per_tonne:
