@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +22,8 @@ from dropper.errors import EXIT_ERROR, EXIT_INTERRUPTED, DropperError
 
 
 class DropperGroup(click.Group):
-    """Maps errors to exit codes in one place: DropperError -> its code, Ctrl-C -> 130."""
+    """Maps errors to exit codes in one place: DropperError -> its code, a damaged database -> 2,
+    Ctrl-C -> 130."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -29,6 +31,10 @@ class DropperGroup(click.Group):
         except DropperError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except sqlite3.DatabaseError as exc:  # damage SQLite finds only when a query reads it
+            click.echo(f"error: dropper.db: the drop database is damaged ({exc}); restore it from a backup",
+                       err=True)
+            ctx.exit(EXIT_ERROR)
         except KeyboardInterrupt:
             click.echo("interrupted: finished songs are saved; run the command again to resume",
                        err=True)

@@ -105,6 +105,18 @@ def validate(raw: Mapping[str, Any], *, source: str = CONFIG_NAME) -> None:
     errors = sorted(validator.iter_errors(raw), key=lambda e: (list(e.absolute_path), e.validator))
     if errors:
         raise ConfigError(f"{source}: {describe(errors[0])}")
+    _refuse_non_finite(raw, source=source)
+
+
+def _refuse_non_finite(value: Any, *, source: str, key: str = "") -> None:
+    """TOML allows nan and inf, which pass every bound of the schema; no setting means them."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{source}: {key}: {value} is not a finite number")
+    items = value.items() if isinstance(value, Mapping) else (
+        enumerate(value) if isinstance(value, list) else ())
+    for part, item in items:
+        _refuse_non_finite(item, source=source, key=f"{key}[{part}]" if isinstance(part, int)
+                           else f"{key}.{part}" if key else str(part))
 
 
 def describe(error: ValidationError) -> str:

@@ -168,13 +168,29 @@ def now() -> str:
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
-    """Open (creating if needed) a drop database and bring its schema up to date."""
-    connection = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-    connection.row_factory = sqlite3.Row
-    connection.execute("PRAGMA foreign_keys = ON")
-    connection.execute("PRAGMA journal_mode = WAL")
-    connection.execute("PRAGMA busy_timeout = 30000")
-    migrate(connection)
+    """Open (creating if needed) a drop database and bring its schema up to date.
+
+    A file that is not a readable SQLite database (truncated, overwritten, a folder) raises
+    DropperError naming it; it is left as it is, since it may hold the only copy of human
+    decisions.
+    """
+    try:
+        connection = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise DropperError(f"{path}: cannot open the drop database ({exc})") from None
+    try:
+        connection.row_factory = sqlite3.Row
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA busy_timeout = 30000")
+        migrate(connection)
+    except sqlite3.DatabaseError as exc:
+        connection.close()
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+            raise DropperError(f"{path}: the drop database is locked by another dropper command; "
+                               "wait for it to finish, then run again") from None
+        raise DropperError(f"{path}: not a usable drop database ({exc}); restore it from a backup, "
+                           "or move it aside and run again to start an empty one") from None
     return connection
 
 

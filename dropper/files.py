@@ -55,6 +55,20 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
+def read_json(path: str | os.PathLike, hint: str) -> Any:
+    """A JSON file dropper wrote; a missing or damaged one raises a one-line error ending in ``hint``
+    (what to run to make it again)."""
+    from dropper.errors import DropperError, MissingInput
+
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MissingInput(f"{path}: missing ({hint})") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        reason = f"{exc.msg} at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else "not UTF-8 text"
+        raise DropperError(f"{path}: not valid JSON ({reason}); {hint}") from None
+
+
 def sha256_file(path: str | os.PathLike) -> str:
     """Hex SHA-256 of a file's bytes, read in 1 MiB chunks (constant memory)."""
     digest = hashlib.sha256()

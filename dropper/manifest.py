@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 from dropper import __version__, schemas
 from dropper.errors import MissingInput
+from dropper.files import read_json
 from dropper.resources import load_json
-from dropper.stages.package import cached_cid
+from dropper.stages.package import cached_cid, read_summary
 from dropper.workspace import Drop
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ def build(drop: Drop, exported: Export | None = None) -> dict[str, Any]:
     from dropper.chain.publish import drop_settings, recorded_deployment
     from dropper.ipfs.export import export_tree
 
-    package = _read_json(drop.build_dir / "package.json", "run dropper package first")
+    package = read_summary(drop)
     exported = exported or export_tree(drop)
     if exported.metadata_cid != package["metadata_root_cid"]:
         raise MissingInput(f"build/metadata changed since dropper package (CID {exported.metadata_cid}, "
@@ -120,7 +121,7 @@ def _contract(settings, deployment, package: dict[str, Any]) -> dict[str, Any]:
 
 
 def _token(drop: Drop, package: dict[str, Any], token: dict[str, Any]) -> dict[str, Any]:
-    document = _read_json(drop.build_dir / "metadata" / token["metadata"], "run dropper package again")
+    document = read_json(drop.build_dir / "metadata" / token["metadata"], "run dropper package again")
     traits: dict[str, list[Any]] = {}
     for attribute in document.get("attributes", []):
         traits.setdefault(attribute["trait_type"], []).append(attribute["value"])
@@ -139,7 +140,7 @@ def _token(drop: Drop, package: dict[str, Any], token: dict[str, Any]) -> dict[s
 
 
 def _originality(drop: Drop, exported, package: dict[str, Any]) -> dict[str, Any]:
-    report = _read_json(drop.reports_dir / "originality.json", "run dropper clear first")
+    report = read_json(drop.reports_dir / "originality.json", "run dropper clear first")
     token_ids = {token["sha256"]: token["token_id"] for token in package["tokens"]}
     waivers = [{"token_id": token_ids[song["sha256"]], "song": song["name"], **song["waiver"]}
                for song in report["songs"] if song.get("waiver") and song["sha256"] in token_ids]
@@ -151,19 +152,10 @@ def _originality(drop: Drop, exported, package: dict[str, Any]) -> dict[str, Any
 
 
 def _carbon(drop: Drop, exported) -> dict[str, Any]:
-    report = _read_json(drop.reports_dir / "carbon.json", "run dropper carbon first")
+    report = read_json(drop.reports_dir / "carbon.json", "run dropper carbon first")
     return {"report": f"ipfs://{exported.root_cid}/reports/carbon.json",
             "report_cid": cached_cid(drop, drop.reports_dir / "carbon.json"),
             "era": report["network"]["era"], "date": report["network"]["date"],
             "total_gas": report["total_gas"], "estimated_kg_co2e": report["estimated_kg_co2e"],
             "offset_multiplier": report["offset_multiplier"], "offset_kg_co2e": report["offset_kg_co2e"],
             "offset_tonnes": report["offset_tonnes"]}
-
-
-def _read_json(file: Path, hint: str) -> dict[str, Any]:
-    try:
-        return json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MissingInput(f"{file}: missing ({hint})") from None
-    except json.JSONDecodeError as exc:
-        raise MissingInput(f"{file}: not valid JSON ({exc.msg} at line {exc.lineno})") from None

@@ -117,14 +117,20 @@ def run_stage(drop: Drop, *, stage: str, version: int, params: dict[str, Any],
     key = params_hash(stage, version, params)
     report = StageReport(stage=stage, params_hash=key)
     remove_stale_parts(drop.build_dir)
-    todo = []
+    todo, changed = [], []
     for task in tasks:
         cached = None if force else _cached(drop, task, stage, key)
-        if cached is None:
-            todo.append(task)
-        else:
+        if cached is not None:
             report.songs.append(cached)
+        elif (reason := _changed_since_ingest(drop, task)) is not None:
+            changed.append((task, Outcome(ok=False, reason=reason, final=False)))
+        else:
+            todo.append(task)
     report.run_id = _start_run(drop, stage, key)
+    for task, outcome in changed:  # recorded for dropper status --failures; retried next run
+        if not force:  # --force keeps the result the song's own content had
+            _record(drop, task, stage, key, outcome, report.run_id)
+        report.songs.append(SongOutcome(task.name, task.sha256, "failed", outcome.reason))
     progress = progress or Progress.quiet()
     jobs, address = compute_target(drop, jobs, ray_address)
     status = "interrupted"
@@ -166,6 +172,22 @@ class guarded:
             return Outcome(ok=False, final=False,
                            reason=f"internal error: {type(exc).__name__}: {exc} "
                                   f"({where.filename.rsplit('/', 1)[-1]}:{where.lineno})")
+
+
+def _changed_since_ingest(drop: Drop, task: Task) -> str | None:
+    """Why the task's file no longer holds the song's content (replaced after ingest), or None.
+
+    Recorded as a failure that is retried, so putting the file back makes the next run do the
+    work. A missing file is left to ``work`` to report.
+    """
+    try:
+        if drop.content_hash(task.source) == task.sha256:
+            return None
+    except OSError:
+        return None
+    return (f"{drop.relative(task.source)}: the file changed since ingest (song {task.name} is "
+            f"{task.sha256[:12]}); put the original back, or run dropper ingest to add the new file "
+            "as a song of its own")
 
 
 def _relative_files(drop: Drop, outcome: Outcome) -> Outcome:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dropper import audio
 from dropper.db import now
-from dropper.errors import MissingInput
+from dropper.errors import ConfigError, MissingInput
 from dropper.files import sha256_file
 from dropper.parallel import parallel_map
 from dropper.pipeline import Outcome, SongOutcome, StageReport, Task, compute_target, guarded
@@ -34,6 +34,8 @@ def open_index(drop: Drop, *, create: bool = False):
     from dropper.fingerprint.index import IndexError_
 
     folder = index_folder(drop)
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{folder}: not a folder (drop.toml: reference.index names the index folder)")
     if create and not (folder / "manifest.json").exists():
         return ReferenceIndex.create(folder)
     try:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dropper import ipfs
-from dropper.errors import MissingInput
 from dropper.workspace import Drop
 
 ROLES = {"image": "gif", "animation_url": "video", "poster": "poster"}
@@ -33,10 +32,9 @@ class VerifyReport:
 
 def run(drop: Drop) -> VerifyReport:
     """Recompute every recorded CID from the files; list each one that differs or is missing."""
-    summary_path = drop.build_dir / "package.json"
-    if not summary_path.is_file():
-        raise MissingInput(f"{summary_path}: nothing packaged yet: run dropper package {drop.root}")
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    from dropper.stages.package import read_summary
+
+    summary = read_summary(drop)
     report = VerifyReport()
     folder = drop.build_dir / "metadata"
     report.checked += 1
@@ -44,12 +42,19 @@ def run(drop: Drop) -> VerifyReport:
         report.mismatches.append(f"build/metadata: its CID is not the base URI's {summary['metadata_root_cid']}")
     songs = {song.sha256: song for song in drop.songs("all")}
     for token in summary["tokens"]:
-        document = json.loads((folder / token["metadata"]).read_text(encoding="utf-8"))
+        try:
+            document = json.loads((folder / token["metadata"]).read_text(encoding="utf-8"))
+            uris = {"audio": document["audio"]["uri"], **{key: document[key] for key in ROLES}}
+        except (OSError, ValueError, KeyError, TypeError) as exc:  # a damaged file is a mismatch too
+            report.checked += 1
+            report.mismatches.append(f"token {token['token_id']} ({token['title']}): build/metadata/"
+                                     f"{token['metadata']}: unreadable ({type(exc).__name__})")
+            continue
         song = songs.get(token["sha256"])
         files = _files_of(drop, song)
         for key, path in [("audio", drop.absolute(song.path) if song else None),
                           *((key, files.get(role)) for key, role in ROLES.items())]:
-            recorded = document["audio"]["uri"] if key == "audio" else document[key]
+            recorded = uris[key]
             report.checked += 1
             problem = _check(path, recorded)
             if problem:

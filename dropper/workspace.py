@@ -17,7 +17,7 @@ from typing import Any
 from dropper import config as config_module
 from dropper import db
 from dropper.errors import ConfigError, MissingInput, SongNotFound
-from dropper.files import write_text
+from dropper.files import sha256_file, write_text
 
 SCOPES = ("all", "candidates", "kept")
 
@@ -135,6 +135,20 @@ class Drop:
         if row is None:
             raise SongNotFound(f"song {ref!r}: no such song in {self.root} (see: dropper status --songs)")
         return Song.from_row(row)
+
+    def content_hash(self, path: str | os.PathLike) -> str:
+        """SHA-256 of a file, reused from dropper.db while its size and mtime are unchanged."""
+        path = Path(path)
+        stat = path.stat()
+        key = str(path.resolve())
+        row = self.db.execute("SELECT size_bytes, mtime_ns, sha256 FROM file_hashes WHERE path = ?",
+                              (key,)).fetchone()
+        if row and row["size_bytes"] == stat.st_size and row["mtime_ns"] == stat.st_mtime_ns:
+            return str(row["sha256"])
+        sha = sha256_file(path)
+        self.db.execute("INSERT OR REPLACE INTO file_hashes VALUES (?, ?, ?, ?)",
+                        (key, stat.st_size, stat.st_mtime_ns, sha))
+        return sha
 
     # Stage results -----------------------------------------------------------------------
     def latest_result(self, song: Song | str, stage: str) -> dict[str, Any] | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dropper.files import read_json
 from dropper.workspace import Drop
 
 MEDIA_ROLES = ("gif", "video", "poster", "spectrogram")
@@ -166,11 +167,13 @@ def _tokens(drop: Drop) -> tuple[dict[str, tuple[int, dict[str, Any]]], str | No
     summary_path = drop.build_dir / "package.json"
     if not summary_path.is_file():
         return {}, None
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    from dropper.stages.package import read_summary
+
+    summary = read_summary(drop)
     tokens = {}
     for token in summary.get("tokens", []):
         path = drop.build_dir / "metadata" / token["metadata"]
-        document = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+        document = read_json(path, f"run dropper package {drop.root} again") if path.is_file() else None
         tokens[token["sha256"]] = (int(token["token_id"]), document)
     return tokens, summary.get("base_uri")
 
@@ -180,7 +183,7 @@ def _verdicts(drop: Drop) -> dict[str, dict[str, Any]]:
     path = drop.reports_dir / "originality.json"
     if not path.is_file():
         return {}
-    report = json.loads(path.read_text(encoding="utf-8"))
+    report = read_json(path, f"run dropper clear {drop.root} again")
     return {entry["sha256"]: entry for entry in report.get("songs", [])}
 
 

@@ -8,7 +8,6 @@ carbon) use; they read the drop and its database only and never touch a chain.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -47,10 +46,10 @@ class PackageSummary:
 
     @classmethod
     def read(cls, drop: Drop) -> PackageSummary:
+        from dropper.stages.package import read_summary
+
         path = drop.build_dir / "package.json"
-        if not path.is_file():
-            raise MissingInput(f"{path}: nothing packaged yet: run dropper package {drop.root}")
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = read_summary(drop)
         if "contract_uri" not in raw:  # written by a dropper without ERC-7572 contract metadata
             raise MissingInput(f"{path}: no contract_uri (packaged by an older dropper): run dropper package {drop.root}")
         tokens = sorted(raw["tokens"], key=lambda token: token["token_id"])

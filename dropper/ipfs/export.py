@@ -9,13 +9,13 @@ checked against the CID its token metadata records, so what is exported is what 
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from dropper.errors import MissingInput
+from dropper.files import read_json
 from dropper.ipfs.car import read_car_roots, stream_car
 from dropper.ipfs.errors import CarError, StaleFiles
 from dropper.ipfs.filecache import DropFileCache
@@ -143,7 +143,10 @@ def package_summary(drop: Drop) -> dict[str, Any]:
     path = drop.build_dir / "package.json"
     if not path.is_file() or not (drop.build_dir / "metadata").is_dir():
         raise MissingInput(f"{path}: nothing packaged yet: run dropper package {drop.root}")
-    return json.loads(path.read_text(encoding="utf-8"))
+    # Imported here: the package stage imports dropper.ipfs.
+    from dropper.stages.package import read_summary
+
+    return read_summary(drop)
 
 
 def _export(drop: Drop, *, fresh: bool) -> tuple[Export, ImportResult, Layout, list[MediaFile]]:
@@ -169,7 +172,7 @@ def _media_files(drop: Drop, summary: dict[str, Any], metadata: Path) -> list[Me
         if song is None:
             raise MissingInput(f"build/package.json: token {token['token_id']}: its song "
                                f"{token['song']} is no longer in the drop; run dropper package again")
-        document = json.loads((metadata / token["metadata"]).read_text(encoding="utf-8"))
+        document = read_json(metadata / token["metadata"], f"run dropper package {drop.root} again")
         sources = {"audio": drop.absolute(song.path)}
         for stage in ("visualize", "screen"):
             rendered = drop.latest_result(song, stage) or {}

@@ -94,7 +94,11 @@ class PinningService:
                               f"{response.status_code}); check the token in the environment")
         if response.status_code >= 400:
             raise DropperError(f"{method} {target}: HTTP {response.status_code}: {_reason(response)}")
-        return response.json() if response.content else {}
+        try:
+            return response.json() if response.content else {}
+        except ValueError:
+            raise DropperError(f"{method} {target}: the answer is not JSON; is it a Pinning Service "
+                               "API endpoint (pinning.url)?") from None
 
 
 @contextmanager
@@ -103,6 +107,10 @@ def _http_errors(url: str) -> Iterator[None]:
 
     try:
         yield
+    except (requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema,
+            requests.exceptions.InvalidURL):
+        raise ConfigError(f"{url}: not an http(s) URL; check pinning.url and pinning.upload_url "
+                          "in drop.toml") from None
     except requests.Timeout:
         raise NodeUnreachable(f"{url}: the pinning service did not answer in time; run again") from None
     except requests.ConnectionError:
@@ -111,9 +119,10 @@ def _http_errors(url: str) -> Iterator[None]:
 
 
 def _reason(response: Any) -> str:
-    """The spec's error reason/details, or the start of the body."""
+    """The spec's error reason/details, or the start of the body, on one line."""
     try:
         error = response.json().get("error") or {}
-        return f"{error.get('reason', '')}: {error.get('details', '')}".strip(": ")
-    except ValueError:
-        return response.text[:200]
+        reason = f"{error.get('reason', '')}: {error.get('details', '')}".strip(": ")
+    except (ValueError, AttributeError):  # not JSON, or JSON that is not an object
+        reason = response.text[:200]
+    return " ".join(reason.split())

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dropper import audio, reference
+from dropper.errors import MissingInput
 from dropper.files import hash_params
 from dropper.parallel import parallel_map
 from dropper.pipeline import (
@@ -86,8 +87,11 @@ def _sync_catalog(drop: Drop, *, jobs: int | None, ray_address: str | None,
     """Add new files of drop.toml's reference.catalog folder to the index (if one is set)."""
     if not drop.config.reference.catalog:
         return []
-    added = reference.add(drop, [drop.absolute(drop.config.reference.catalog)], jobs=jobs,
-                          ray_address=ray_address, progress=progress)
+    catalog = drop.absolute(drop.config.reference.catalog)
+    if not catalog.exists():
+        raise MissingInput(f"{catalog}: the reference catalog is not there (drop.toml: reference.catalog); "
+                           "put the training discography there, or fix the path")
+    added = reference.add(drop, [catalog], jobs=jobs, ray_address=ray_address, progress=progress)
     notes = [f"reference catalog: {added.count('done')} new track(s) indexed"] if added.count("done") else []
     return notes + [f"reference catalog: {song.name} not indexed: {song.reason}"
                     for song in added.songs if song.status == "failed"]

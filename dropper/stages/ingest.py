@@ -14,7 +14,6 @@ from typing import Any
 from dropper import audio
 from dropper.db import now
 from dropper.errors import MissingInput
-from dropper.files import sha256_file
 from dropper.pipeline import Outcome, StageReport, Task, run_stage
 from dropper.progress import Progress
 from dropper.workspace import Drop
@@ -31,7 +30,7 @@ def run(drop: Drop, *, force: bool = False, jobs: int | None = None,
     if not folder.is_dir():
         raise MissingInput(f"{folder}: songs folder not found (drop.toml: drop.songs)")
     files, ignored = _scan(folder)
-    hashes = {path: _content_hash(drop, path) for path in files}
+    hashes = {path: drop.content_hash(path) for path in files}
     first: dict[str, Path] = {}
     duplicates: list[str] = []
     for path in files:
@@ -43,6 +42,10 @@ def run(drop: Drop, *, force: bool = False, jobs: int | None = None,
     report = run_stage(drop, stage=STAGE, version=VERSION, params={}, tasks=tasks, work=verify_file,
                        force=force, jobs=jobs, ray_address=ray_address, progress=progress)
     report.notes += duplicates
+    if not files:
+        kinds = ", ".join(extension.lstrip(".") for extension in audio.AUDIO_EXTENSIONS)
+        report.notes.append(f"no audio in {folder}: put the songs there ({kinds}), "
+                            "or set drop.songs in drop.toml")
     if ignored:
         report.notes.append(f"ignored {len(ignored)} file(s) that are not audio: {', '.join(ignored[:5])}"
                             + (" ..." if len(ignored) > 5 else ""))
@@ -93,20 +96,6 @@ def _scan(folder: Path) -> tuple[list[Path], list[str]]:
         else:
             ignored.append(path.name)
     return files, ignored
-
-
-def _content_hash(drop: Drop, path: Path) -> str:
-    """SHA-256 of the file, reused from dropper.db while its size and mtime are unchanged."""
-    stat = path.stat()
-    key = str(path.resolve())
-    row = drop.db.execute("SELECT size_bytes, mtime_ns, sha256 FROM file_hashes WHERE path = ?",
-                          (key,)).fetchone()
-    if row and row["size_bytes"] == stat.st_size and row["mtime_ns"] == stat.st_mtime_ns:
-        return str(row["sha256"])
-    sha = sha256_file(path)
-    drop.db.execute("INSERT OR REPLACE INTO file_hashes VALUES (?, ?, ?, ?)",
-                    (key, stat.st_size, stat.st_mtime_ns, sha))
-    return sha
 
 
 def _sync_songs(drop: Drop, paths: list[Path], hashes: dict[Path, str]) -> list[str]:

@@ -17,14 +17,15 @@ from typing import Any
 
 from dropper import schemas
 from dropper.chain.drop import CONTRACT_METADATA
-from dropper.errors import MissingInput
-from dropper.files import write_text
+from dropper.errors import DropperError, MissingInput
+from dropper.files import read_json, write_text
 from dropper.pipeline import SongOutcome, StageReport
 from dropper.progress import Progress
 from dropper.resources import load_json
 from dropper.workspace import Drop, Song
 
 STAGE = "package"
+_TOKEN_KEYS = {"token_id", "song", "sha256", "title", "metadata"}
 MIME = {"wav": "audio/wav", "flac": "audio/flac", "ogg": "audio/ogg", "mp3": "audio/mpeg"}
 
 
@@ -162,6 +163,21 @@ def write_metadata(drop: Drop, documents: list[tuple[Song, dict[str, Any]]]) -> 
                "contract_uri": f"ipfs://{root}/{CONTRACT_METADATA}", "tokens": tokens}
     write_text(drop.build_dir / "package.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     return Packaged(folder, root, tokens, changed=not unchanged)
+
+
+def read_summary(drop: Drop) -> dict[str, Any]:
+    """build/package.json as :func:`package` wrote it: MissingInput before the first package, a
+    DropperError naming the file when it is damaged (the way to mend both: package again)."""
+    path = drop.build_dir / "package.json"
+    if not path.is_file():
+        raise MissingInput(f"{path}: nothing packaged yet: run dropper package {drop.root}")
+    summary = read_json(path, hint=f"run dropper package {drop.root} again")
+    tokens = summary.get("tokens") if isinstance(summary, dict) else None
+    if not (isinstance(tokens, list) and isinstance(summary.get("metadata_root_cid"), str)
+            and all(isinstance(token, dict) and _TOKEN_KEYS <= token.keys() for token in tokens)):
+        raise DropperError(f"{path}: damaged (not what dropper package writes): "
+                           f"run dropper package {drop.root} again")
+    return summary
 
 
 def contract_document(drop: Drop, ordered: list[tuple[Song, dict[str, Any]]]) -> dict[str, Any]:
