@@ -117,12 +117,15 @@ def cli() -> None:
 @click.argument("drop_dir", metavar="DROP", type=click.Path(file_okay=False))
 @click.option("--title", default="Untitled Drop", show_default=True, help="Album title.")
 @click.option("--artist", default="Unknown Artist", show_default=True, help="Credited artist.")
-def init(drop_dir: str, title: str, artist: str) -> None:
+@json_option
+def init(drop_dir: str, title: str, artist: str, as_json: bool) -> None:
     """Create a drop folder with a commented drop.toml and an empty songs/ folder."""
     from dropper.workspace import init as init_drop
 
     target = init_drop(drop_dir, title=title, artist=artist)
-    click.echo(f"created {target}; put the songs in {target.parent / 'songs'} and run: dropper build {drop_dir}")
+    songs = target.parent / "songs"
+    emit(as_json, {"config": str(target), "songs": str(songs)},
+         f"created {target}; put the songs in {songs} and run: dropper build {drop_dir}")
 
 
 @cli.command()
@@ -420,13 +423,15 @@ def reference_list(drop_dir: str, as_json: bool) -> None:
 @click.argument("tracks", nargs=-1, required=True)
 @click.option("--drop", "drop_dir", default=".", show_default=True, type=click.Path(file_okay=False),
               help="The drop folder.")
-def reference_remove(tracks: tuple[str, ...], drop_dir: str) -> None:
+@json_option
+def reference_remove(tracks: tuple[str, ...], drop_dir: str, as_json: bool) -> None:
     """Remove tracks (by name, id or id prefix) from the reference index."""
     from dropper import reference as reference_module
 
     with open_drop(drop_dir) as drop:
         removed = reference_module.remove(drop, list(tracks))
-    click.echo(f"removed {', '.join(removed)}; clear the drop again: dropper clear {drop_dir}")
+    emit(as_json, {"removed": removed},
+         f"removed {', '.join(removed)}; clear the drop again: dropper clear {drop_dir}")
 
 
 @cli.command()

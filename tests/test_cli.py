@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+import click
 import pytest
 
 from dropper.cli import cli
@@ -58,3 +59,16 @@ def test_missing_drop_folder_is_one_line(tmp_path):
 
 def test_version():
     assert run_cli("--version", check=True).stdout.startswith("dropper, version ")
+
+
+def test_every_command_offers_json_for_scripts():
+    def leaves(command: click.Command, path: tuple[str, ...] = ()):
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                yield from leaves(sub, (*path, name))
+        else:
+            yield path, command
+
+    missing = [" ".join(path) for path, command in leaves(cli)
+               if "--json" not in {opt for param in command.params for opt in getattr(param, "opts", [])}]
+    assert missing == []
