@@ -52,6 +52,8 @@ def baseline_samples_per_s(model: SampleRNN, n_samples: int, device: str) -> flo
         logits = model.mlp(previous, cond[:, t % size].unsqueeze(1))[:, 0]
         probs = F.softmax(logits, dim=-1)
         history[:, look + t] = torch.multinomial(probs, 1, generator=generator).squeeze(1)
+    if history.is_cuda:  # kernels run asynchronously: wait for the last one before reading the clock
+        torch.cuda.synchronize()
     return n_samples / (time.perf_counter() - started)
 
 

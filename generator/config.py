@@ -7,6 +7,7 @@ fields (learning rate, batch size, ...) may change between runs.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import asdict, dataclass, fields
 
 from dropper.errors import ConfigError
@@ -15,6 +16,18 @@ QUANTIZATIONS = ("linear", "mu-law")
 # Fields that change the shape or meaning of the weights; a checkpoint must match them.
 ARCHITECTURE_FIELDS = ("sample_rate", "quantization", "q_levels", "frame_sizes", "dim",
                        "embedding_dim", "mlp_layers")
+# The smallest allowed value of each whole-number field.
+INT_MINIMUMS = {"sample_rate": 1, "q_levels": 2, "dim": 1, "embedding_dim": 1, "mlp_layers": 0, "seq_len": 1,
+                "batch_size": 1, "seed": 0, "checkpoint_every": 1, "val_every": 1, "log_every": 1,
+                "preview_every": 0}
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)
@@ -69,28 +82,37 @@ class GeneratorConfig:
     preview_seconds: float = 2.0
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "frame_sizes", tuple(int(f) for f in self.frame_sizes))
+        self._check_numbers()
         if self.quantization not in QUANTIZATIONS:
             raise ConfigError(f"generator.quantization: unknown value {self.quantization!r}; "
                               f"allowed: {', '.join(QUANTIZATIONS)}")
-        if not 2 <= self.q_levels <= 65536:
+        if self.q_levels > 65536:
             raise ConfigError(f"generator.q_levels: {self.q_levels} is out of range (2..65536)")
-        if not self.frame_sizes or any(f < 1 for f in self.frame_sizes):
-            raise ConfigError(f"generator.frame_sizes: {self.frame_sizes} must be positive sizes, top tier first")
+        sizes = self.frame_sizes
+        if (not isinstance(sizes, (list, tuple)) or not sizes
+                or any(not _is_int(f) or f < 1 for f in sizes)):
+            raise ConfigError(f"generator.frame_sizes: {sizes!r} must be a list of positive sizes, top tier first")
+        object.__setattr__(self, "frame_sizes", tuple(sizes))
         for upper, lower in zip(self.frame_sizes, self.frame_sizes[1:]):
             if upper % lower:
                 raise ConfigError(f"generator.frame_sizes: {lower} does not divide {upper} "
                                   "(each tier's frame must divide the one above)")
-        if self.seq_len < 1 or self.seq_len % self.frame_sizes[0]:
+        if self.seq_len % self.frame_sizes[0]:
             raise ConfigError(f"generator.seq_len: {self.seq_len} must be a positive multiple of "
                               f"the top frame size {self.frame_sizes[0]}")
-        for name in ("checkpoint_every", "val_every", "log_every"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"generator.{name}: {getattr(self, name)} must be >= 1")
-        if self.preview_every < 0 or not self.preview_seconds > 0:
-            raise ConfigError(f"generator.preview_every ({self.preview_every}) must be >= 0 and "
-                              f"preview_seconds ({self.preview_seconds}) > 0")
-        if not 0.0 < self.val_fraction < 0.5:
+
+    def _check_numbers(self) -> None:
+        """Whole-number fields are ints at or above their minimum; rates and fractions in range."""
+        for name, minimum in INT_MINIMUMS.items():
+            value = getattr(self, name)
+            if not _is_int(value) or value < minimum:
+                raise ConfigError(f"generator.{name}: {value!r} must be a whole number >= {minimum}")
+        for name in ("learning_rate", "preview_seconds", "val_fraction"):
+            value = getattr(self, name)
+            if not (_is_number(value) and math.isfinite(value) and value > 0):
+                raise ConfigError(f"generator.{name}: {value!r} must be a finite number > 0")
+            object.__setattr__(self, name, float(value))
+        if not self.val_fraction < 0.5:
             raise ConfigError(f"generator.val_fraction: {self.val_fraction} must lie in (0, 0.5)")
 
     @property
@@ -107,11 +129,16 @@ class GeneratorConfig:
             values = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"{where}: not valid JSON ({exc})") from None
+        if not isinstance(values, dict):
+            raise ConfigError(f"{where}: expected a JSON object of settings, got {type(values).__name__}")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
-        return cls(**values)
+        try:
+            return cls(**values)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}: {exc}") from None
 
     def architecture_mismatch(self, other: GeneratorConfig) -> list[str]:
         """Human-readable ``field: mine vs other`` for each architecture field that differs."""

@@ -29,7 +29,7 @@ class SkippedFile:
 
 @dataclass
 class AudioCorpus:
-    """Quantized int16 class sequences, one per usable file, split into train and validation."""
+    """Quantized uint16 class sequences, one per usable file, split into train and validation."""
 
     train: list[np.ndarray]
     val: list[np.ndarray]
@@ -85,7 +85,8 @@ def _load_classes(path: Path, config: GeneratorConfig) -> np.ndarray:
     y, _ = audio.load(path, sr=config.sample_rate, mono=True)
     if not np.isfinite(y).all():
         raise AudioError(f"{path}: corrupt audio: non-finite samples")
-    return quantize(y, method=config.quantization, q_levels=config.q_levels).astype(np.int16)
+    # uint16 holds every class of every allowed q_levels (up to 65536); int16 would wrap past 32767
+    return quantize(y, method=config.quantization, q_levels=config.q_levels).astype(np.uint16)
 
 
 def sample_batch(sequences: list[np.ndarray], *, batch_size: int, length: int,

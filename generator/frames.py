@@ -8,8 +8,10 @@ data inside a call, on CUDA the call is captured once as a CUDA graph and then r
 frame of 16 samples costs one launch instead of a few hundred.
 
 Sampling draws sample ``i`` by inverse transform: the first class whose cumulative
-probability under ``softmax(logits / T)`` exceeds a uniform ``u_i``. The uniforms come from a
-generator per song, so a song depends on its own seed, not on the songs beside it.
+probability under ``softmax(logits / T)`` exceeds a uniform ``u_i`` in [0, 1), so a class of
+zero probability is never drawn. The uniforms come from a generator per song, outside any
+graph, so a song's random draws depend on its own seed, not on the songs beside it (its
+arithmetic may still differ with the batch size on a GPU, where kernels depend on shapes).
 """
 
 from __future__ import annotations
@@ -27,6 +29,17 @@ log = logging.getLogger(__name__)
 def uses_graphs(device: torch.device, requested: bool | None) -> bool:
     """CUDA graphs by default on CUDA; never on CPU (there is no launch cost to save)."""
     return device.type == "cuda" and (requested is None or requested)
+
+
+_CAPTURE_STREAMS: dict[int, torch.cuda.Stream] = {}
+
+
+def capture_stream(device: torch.device) -> torch.cuda.Stream:
+    """The side stream every warm-up and capture on ``device`` uses (one cuBLAS workspace)."""
+    index = torch.cuda.current_device() if device.index is None else device.index
+    if index not in _CAPTURE_STREAMS:
+        _CAPTURE_STREAMS[index] = torch.cuda.Stream(device=index)
+    return _CAPTURE_STREAMS[index]
 
 
 class FrameSampler:
@@ -55,7 +68,6 @@ class FrameSampler:
         self.uniforms = torch.zeros(batch, self.frame, device=device)
         self.entropy_nats = torch.zeros(batch, dtype=torch.float64, device=device)
         self.state = model.start(batch)
-        self.positions = torch.arange(model.mlp.frame_size, device=device)
         self.graph: torch.cuda.CUDAGraph | None = None
         if uses_graphs(device, graphs):
             self.graph = self._capture()
@@ -83,25 +95,37 @@ class FrameSampler:
             probs = logp.exp()
             self.entropy_nats.sub_((probs * logp).sum(-1).double())
             cdf = probs.cumsum(-1)
-            below = (cdf < self.uniforms[:, i: i + 1] * cdf[:, -1:]).sum(-1)
+            # Count the classes whose CDF is <= u * total: the next one is the first to exceed it.
+            # u < 1 keeps u * total below the total, so the clamp only guards against NaN logits.
+            below = (cdf <= self.uniforms[:, i: i + 1] * cdf[:, -1:]).sum(-1)
             window[:, frame + i].copy_(below.clamp_(max=probs.shape[-1] - 1))
         window[:, :frame].copy_(window[:, frame:])
 
     def _capture(self) -> torch.cuda.CUDAGraph | None:
-        """Record one frame as a CUDA graph (after a warm-up run on a side stream)."""
-        try:
-            stream = torch.cuda.Stream()
+        """Record one frame as a CUDA graph, warmed up and captured on one side stream.
+
+        The warm-up runs eagerly first (its errors are real errors, not capture failures) on
+        the stream the capture uses: cuBLAS keeps a workspace per (handle, stream), so a
+        warm-up on another stream would leave that workspace to be allocated mid-capture.
+        Everything runs with the model's GPU current (a capture records only the current
+        device's stream), and the outer stream context restores the caller's stream even
+        when a failed capture makes ``torch.cuda.graph`` skip restoring it.
+        """
+        device = self.window.device
+        graph: torch.cuda.CUDAGraph | None = torch.cuda.CUDAGraph()
+        with torch.cuda.device(device), torch.inference_mode():
+            stream = capture_stream(device)
             stream.wait_stream(torch.cuda.current_stream())
-            with torch.inference_mode(), torch.cuda.stream(stream):
-                self._generate_frame()  # warm-up: cuBLAS handles and workspaces are made here
+            with torch.cuda.stream(stream):
+                self._generate_frame()  # warm-up
+                try:
+                    with torch.cuda.graph(graph, stream=stream):
+                        self._generate_frame()
+                except RuntimeError as exc:  # capture is an optimisation: fall back to eager
+                    log.warning("CUDA graph capture failed (%s); generating without graphs", exc)
+                    graph = None
             torch.cuda.current_stream().wait_stream(stream)
-            graph = torch.cuda.CUDAGraph()
-            with torch.inference_mode(), torch.cuda.graph(graph):
-                self._generate_frame()
-        except RuntimeError as exc:  # capture is an optimisation: fall back to eager
-            log.warning("CUDA graph capture failed (%s); generating without graphs", exc)
-            graph = None
-        self._reset()
+            self._reset()
         return graph
 
     @torch.inference_mode()

@@ -40,8 +40,9 @@ class FrameTier(nn.Module):
         """One frame for generation, updating ``hidden`` (B, dim) in place.
 
         ``frame`` (B, frame) int classes, ``cond`` (B, dim) or None; returns (B, ratio, dim).
-        The GRU runs as a single cell (same weights and arithmetic as :attr:`gru`): no cuDNN
-        sequence call, so the step can be captured in a CUDA graph.
+        The GRU runs as a single cell with :attr:`gru`'s weights and equations (on CUDA a fused
+        cell kernel, not cuDNN's sequence call: results agree to rounding, not bit for bit),
+        so the step can be captured in a CUDA graph.
         """
         x = self.input_proj(frame.float() * (2.0 / (self.q_levels - 1)) - 1.0)
         if cond is not None:
@@ -90,13 +91,15 @@ class StepState:
     """Generation state of a batch, in fixed tensors that :meth:`SampleRNN.step` updates in place.
 
     ``hidden[k]`` (B, dim) is tier ``k``'s GRU state and ``cond[k]`` (B, ratio, dim) its outputs
-    for its current frame; ``table`` is the MLP's input table. Fixed storage is what lets a
-    CUDA graph replay the step.
+    for its current frame; ``table`` is the MLP's input table and ``positions`` the table row
+    each sample of the MLP's window reads. Fixed storage is what lets a CUDA graph replay the
+    step.
     """
 
     hidden: list[torch.Tensor]
     cond: list[torch.Tensor]
     table: torch.Tensor
+    positions: torch.Tensor
 
     def reset(self) -> None:
         """Back to the start of a song (zero hiddens and outputs)."""
@@ -138,7 +141,8 @@ class SampleRNN(nn.Module):
         device, dim = self.mlp.output.weight.device, self.config.dim
         return StepState(hidden=[torch.zeros(batch, dim, device=device) for _ in self.tiers],
                          cond=[torch.zeros(batch, tier.ratio, dim, device=device) for tier in self.tiers],
-                         table=self.mlp.input_table())
+                         table=self.mlp.input_table(),
+                         positions=torch.arange(self.mlp.frame_size, device=device))
 
     def step(self, history: torch.Tensor, t: int, state: StepState) -> torch.Tensor:
         """Logits (B, q) for sample ``t`` given ``history`` (B, >= lookback), the samples before it.
@@ -156,7 +160,6 @@ class SampleRNN(nn.Module):
                 upper = state.cond[k - 1][:, (t % above) // tier.frame_size]
             state.cond[k].copy_(tier.step(history[:, -tier.frame_size:], upper, state.hidden[k]))
         size = self.mlp.frame_size
-        window = history[:, -size:]
-        x = state.table[torch.arange(size, device=window.device), window].sum(1)
+        x = state.table[state.positions, history[:, -size:]].sum(1)
         x = x + self.mlp.input_proj.bias + state.cond[-1][:, t % size]
         return self.mlp.head(x)

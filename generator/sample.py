@@ -43,7 +43,16 @@ class SongRequest:
 
 
 def plan(out_dir: str | os.PathLike, temperatures: list[float], count: int) -> list[SongRequest]:
-    """The songs of a run: ``t{temperature}-{i:03d}.wav`` for each temperature, in order."""
+    """The songs of a run: ``t{temperature}-{i:03d}.wav`` for each temperature, in order.
+
+    Raises :class:`ConfigError` when two temperatures would write the same files.
+    """
+    labels: dict[str, float] = {}
+    for t in temperatures:
+        if (label := f"{float(t):g}") in labels:
+            raise ConfigError(f"temperatures: {labels[label]!r} and {float(t)!r} would both write "
+                              f"t{label}-NNN.wav; give each temperature once")
+        labels[label] = float(t)
     out = Path(out_dir)
     pairs = [(float(t), i) for t in temperatures for i in range(count)]
     return [SongRequest(out / f"t{t:g}-{i:03d}.wav", t, n) for n, (t, i) in enumerate(pairs)]
@@ -70,7 +79,7 @@ def sample(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, *, tempera
     seconds : float
         Duration of each song in seconds.
     seed : int
-        Seed of the sampling; the same seed, batch and device give the same songs.
+        Seed of the sampling (>= 0); the same seed, batch and device give the same songs.
     batch : int
         Songs generated together (rows of one batched step).
     device : str, optional
@@ -84,11 +93,15 @@ def sample(checkpoint: str | os.PathLike, out_dir: str | os.PathLike, *, tempera
         raise ConfigError(f"temperatures: {temperatures} must be one or more finite values > 0")
     if count < 1 or batch < 1 or not seconds > 0:
         raise ConfigError(f"count ({count}), batch ({batch}) and seconds ({seconds}) must be positive")
+    if seed < 0:
+        raise ConfigError(f"seed: {seed} must be >= 0")
+    requests = plan(out_dir, temperatures, count)
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     loaded = load_checkpoint(checkpoint, device=device)
-    Path(out_dir).mkdir(parents=True, exist_ok=True)
-    requests = plan(out_dir, temperatures, count)
     n_samples = round(seconds * loaded.config.sample_rate)
+    if n_samples < 1:
+        raise ConfigError(f"seconds: {seconds} is shorter than one sample at {loaded.config.sample_rate} Hz")
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
     pending = [r for r in requests if not _already_written(r, loaded, seed=seed, n_samples=n_samples)]
     groups = [pending[first: first + batch] for first in range(0, len(pending), batch)]
     chunks = len(groups) * math.ceil(n_samples / CHUNK_SAMPLES)

@@ -109,11 +109,13 @@ def train(data_dir: str | os.PathLike, out_dir: str | os.PathLike, *, config: Ge
                 since_log = []
                 if record or done % (config.log_every * 10) == 0:
                     write_loss_chart(out)
-            if done % config.checkpoint_every == 0 or done == steps:
-                save_checkpoint(out, model, optimizer, done)
+            # The preview before the checkpoint: a run killed while it is written resumes from an
+            # earlier checkpoint and writes it again.
             if config.preview_every and done % config.preview_every == 0:
                 write_preview(model, out / PREVIEW_DIR / f"step-{done:06d}.wav", seconds=config.preview_seconds,
                               seed=done)
+            if done % config.checkpoint_every == 0 or done == steps:
+                save_checkpoint(out, model, optimizer, done)
     if start >= steps and not report.checkpoint.exists():
         save_checkpoint(out, model, optimizer, start)
     report.seconds = time.perf_counter() - started

@@ -131,9 +131,21 @@ def test_frame_sampler_draws_each_sample_by_inverse_transform():
         for t in range(uniforms.shape[1]):
             probs = torch.softmax(model.step(history[:, -model.lookback:], t, state) / torch.tensor(temps)[:, None], -1)
             cdf = probs.cumsum(-1)
-            chosen = (cdf < uniforms[:, t: t + 1] * cdf[:, -1:]).sum(-1).clamp(max=255)
+            chosen = (cdf <= uniforms[:, t: t + 1] * cdf[:, -1:]).sum(-1).clamp(max=255)
             history = torch.cat([history, chosen[:, None]], 1)
     assert torch.equal(frames, history[:, model.lookback:])
+
+
+def test_a_class_of_zero_probability_is_never_drawn():
+    # The lowest and highest classes (full-scale clicks) get probability exactly 0; the extreme
+    # uniforms 0 and the largest float32 below 1 must still draw a class the model allows.
+    model = SampleRNN(TINY).eval()
+    with torch.no_grad():
+        model.mlp.output.bias[0] = model.mlp.output.bias[-1] = -1e4
+    sampler = FrameSampler(model, [0.5, 1.0, 2.0], silence=128)
+    for u in (0.0, 1.0 - 2.0 ** -24):
+        drawn = sampler.next_frame(torch.full((3, model.lookback), u))
+        assert drawn.min() > 0 and drawn.max() < 255, (u, drawn)
 
 
 def test_temperature_divides_logits_exactly():
@@ -144,6 +156,22 @@ def test_temperature_divides_logits_exactly():
 def test_nonpositive_temperature_is_refused(trained, tmp_path):
     with pytest.raises(ConfigError, match="temperatures"):
         sample(trained, tmp_path, temperatures=[0.0], count=1, seconds=0.1, seed=0, batch=1)
+
+
+@pytest.mark.parametrize("temperatures", [[1.0, 1.0], [1.0, 1.0000001]])
+def test_two_temperatures_that_name_the_same_songs_are_refused(temperatures, tmp_path):
+    # They would share t1-000.wav: one song would overwrite the other's half-written file.
+    with pytest.raises(ConfigError, match=r"temperatures: 1.0 and 1.0(000001)? would both write t1-NNN.wav"):
+        sample(tmp_path / "run", tmp_path / "songs", temperatures=temperatures, count=1, seconds=0.1, batch=2)
+    assert not (tmp_path / "songs").exists()
+
+
+@pytest.mark.parametrize(("settings", "message"), [({"seed": -1}, "seed: -1 must be >= 0"),
+                                                   ({"seconds": 1e-6}, "shorter than one sample at 16000 Hz")])
+def test_a_negative_seed_or_a_song_shorter_than_a_sample_is_refused(trained, tmp_path, settings, message):
+    with pytest.raises(ConfigError, match=message):
+        sample(trained, tmp_path / "songs", **{"temperatures": [1.0], "count": 1, "seconds": 0.1, **settings})
+    assert not (tmp_path / "songs").exists()
 
 
 def test_a_file_that_is_not_a_checkpoint_is_refused(tmp_path):
@@ -171,5 +199,5 @@ def test_generate_train_refuses_an_empty_folder_in_one_line(tmp_path):
     result = run_cli("generate", "train", "--data", str(tmp_path / "empty"), "--out", str(tmp_path / "run"),
                      "--steps", "5")
     assert result.returncode != 0 and "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines() == [f"error: {tmp_path / 'empty'}: no audio files "
-                                                  "(.wav, .flac, .ogg, .mp3) to train on"]
+    assert result.stderr.strip().splitlines() == [(f"error: {tmp_path / 'empty'}: no audio files "
+                                                   "(.wav, .flac, .ogg, .mp3) to train on")]

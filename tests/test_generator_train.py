@@ -17,6 +17,7 @@ from dropper import synth
 from dropper.errors import AudioError, ConfigError, DropperError, MissingInput
 from generator.checkpoint import load_checkpoint
 from generator.config import GeneratorConfig
+from generator.data import load_corpus, sample_batch
 from generator.model import SampleRNN
 from generator.quantize import dequantize, quantize
 from generator.train import train
@@ -92,11 +93,11 @@ def test_sigkill_mid_training_resumes_to_the_same_loss_curve(tmp_path):
     command = [sys.executable, "-m", "dropper", "generate", "train", "--data", str(data), "--out", str(run),
                "--steps", "1000", "--config", str(tmp_path / "tiny.json"), "--device", "cpu"]
     log_path = run / "train_log.jsonl"
-    past_a_checkpoint = lambda: log_path.is_file() and log_path.read_bytes().count(b"\n") >= 25  # noqa: E731
-    with open(tmp_path / "train.log", "w+b") as output:
-        with running(command, past_a_checkpoint, output, env={**os.environ, "OMP_NUM_THREADS": "1"}) as process:
-            process.send_signal(signal.SIGKILL)
-            process.wait()
+    past_a_checkpoint = lambda: log_path.is_file() and log_path.read_bytes().count(b"\n") >= 25
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    with open(tmp_path / "train.log", "w+b") as output, running(command, past_a_checkpoint, output, env=env) as process:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
     killed_at = _read_log(run)[-1]["step"]
     assert 25 <= killed_at < 1000
     resumed = train(data, run, config=TINY, steps=60)
@@ -146,6 +147,27 @@ def test_checkpoint_from_another_config_is_refused(tmp_path):
     other = GeneratorConfig(**{**TINY.__dict__, "dim": 48})
     with pytest.raises(ConfigError, match=r"another model config \(dim: 48 vs 32\)"):
         train(data, tmp_path / "run", config=other, steps=2)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('{"frame_sizes": 16}', "frame_sizes: 16 must be a list of positive sizes"),
+    ('{"dim": "64"}', "dim: '64' must be a whole number >= 1"),
+    ('{"batch_size": 0}', "batch_size: 0 must be a whole number >= 1"),
+    ('{"seed": -3}', "seed: -3 must be a whole number >= 0"),
+    ('{"learning_rate": NaN}', "learning_rate: nan must be a finite number > 0"),
+    ('[16, 4]', "expected a JSON object of settings, got list"),
+])
+def test_a_config_file_with_a_bad_value_is_one_clear_error(text, message):
+    with pytest.raises(ConfigError, match=rf"^tiny.json: .*{message}") as caught:
+        GeneratorConfig.from_json(text, where="tiny.json")
+    assert "\n" not in str(caught.value)
+
+
+def test_sixteen_bit_classes_load_without_wrapping(tmp_path):
+    config = GeneratorConfig(**{**TINY.__dict__, "q_levels": 65536})
+    corpus = load_corpus(write_corpus(tmp_path / "audio"), config)
+    batch = sample_batch(corpus.train, batch_size=8, length=72, rng=np.random.default_rng(0))
+    assert 0 <= batch.min() < 32768 <= batch.max() < 65536
 
 
 def test_bad_config_names_the_allowed_values():
