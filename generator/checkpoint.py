@@ -72,6 +72,9 @@ def load_checkpoint(path: str | os.PathLike, *, expect: GeneratorConfig | None =
         raise ConfigError(f"{path}: not a readable safetensors checkpoint ({exc})") from None
     if metadata.get("format") != FORMAT:
         raise ConfigError(f"{path}: not a dropper generator checkpoint (format {metadata.get('format')!r})")
+    if "config" not in metadata or not str(metadata.get("step", "")).isdigit():
+        raise ConfigError(f"{path}: checkpoint metadata lacks its config or step; it was not written by "
+                          "dropper generate train (or was edited)")
     config = GeneratorConfig.from_json(metadata["config"], where=f"{path} config")
     if expect is not None and (diff := expect.architecture_mismatch(config)):
         raise ConfigError(f"{path}: checkpoint is from another model config ({'; '.join(diff)}); "

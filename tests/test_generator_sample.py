@@ -201,3 +201,12 @@ def test_generate_train_refuses_an_empty_folder_in_one_line(tmp_path):
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [(f"error: {tmp_path / 'empty'}: no audio files "
                                                    "(.wav, .flac, .ogg, .mp3) to train on")]
+
+
+def test_a_checkpoint_without_its_config_is_refused(tmp_path):
+    from safetensors.torch import save_file
+
+    save_file({"model.x": torch.zeros(1)}, str(tmp_path / "checkpoint.safetensors"),
+              metadata={"format": "dropper-samplernn-1", "step": "3"})
+    with pytest.raises(ConfigError, match="checkpoint metadata lacks its config or step"):
+        sample(tmp_path, tmp_path / "songs", temperatures=[1.0], count=1, seconds=0.1, seed=0, batch=1)
