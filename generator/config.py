@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
+from dropper.config import refuse_unknown_keys
 from dropper.errors import ConfigError
 
 QUANTIZATIONS = ("linear", "mu-law")
@@ -131,11 +132,8 @@ class GeneratorConfig:
             raise ConfigError(f"{where}: not valid JSON ({exc})") from None
         if not isinstance(values, dict):
             raise ConfigError(f"{where}: expected a JSON object of settings, got {type(values).__name__}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: {', '.join(sorted(known))}")
         try:
+            refuse_unknown_keys(values, cls, section="generator")
             return cls(**values)
         except ConfigError as exc:
             raise ConfigError(f"{where}: {exc}") from None

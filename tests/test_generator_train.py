@@ -175,3 +175,8 @@ def test_bad_config_names_the_allowed_values():
         GeneratorConfig(quantization="a-law")
     with pytest.raises(DropperError, match="does not divide"):
         GeneratorConfig(frame_sizes=(16, 3))
+
+
+def test_an_unknown_config_key_names_the_file_and_the_key(tmp_path):
+    with pytest.raises(ConfigError, match=r"^run.json: generator.dimm: unknown key; allowed: .*\bdim\b"):
+        GeneratorConfig.from_json('{"dimm": 64}', where="run.json")

@@ -139,13 +139,13 @@ def drop_layout(drop: Drop) -> tuple[Layout, list[MediaFile]]:
 
 
 def package_summary(drop: Drop) -> dict[str, Any]:
-    """build/package.json (the metadata root CID and the tokens), or a MissingInput."""
-    path = drop.build_dir / "package.json"
-    if not path.is_file() or not (drop.build_dir / "metadata").is_dir():
-        raise MissingInput(f"{path}: nothing packaged yet: run dropper package {drop.root}")
+    """build/package.json (the metadata root CID and the tokens), or a MissingInput: also when
+    build/metadata/ is gone."""
     # Imported here: the package stage imports dropper.ipfs.
     from dropper.stages.package import read_summary
 
+    if not (drop.build_dir / "metadata").is_dir():
+        raise MissingInput(f"{drop.build_dir / 'package.json'}: nothing packaged yet: run dropper package {drop.root}")
     return read_summary(drop)
 
 
