@@ -160,11 +160,6 @@ def generate_batch(model: SampleRNN, requests: list[SongRequest], *, n_samples: 
     return sampler.entropy_bits(generated)
 
 
-def temperature_probs(logits: torch.Tensor, temperature: float) -> torch.Tensor:
-    """The sampling distribution: ``softmax(logits / temperature)``, exactly."""
-    return torch.softmax(logits / temperature, dim=-1)
-
-
 def _sidecar_identity(request: SongRequest, loaded: Checkpoint, *, seed: int, n_samples: int) -> dict:
     """The sidecar fields that say which run made a song."""
     return {"temperature": request.temperature, "checkpoint": loaded.sha256, "seed": seed,

@@ -15,7 +15,7 @@ from dropper.errors import ConfigError
 from dropper.stages import ingest
 from generator.frames import FrameSampler
 from generator.model import SampleRNN
-from generator.sample import sample, temperature_probs
+from generator.sample import sample
 from generator.train import train
 from tests.conftest import run_cli
 from tests.test_generator_train import TINY, write_corpus
@@ -148,9 +148,28 @@ def test_a_class_of_zero_probability_is_never_drawn():
         assert drawn.min() > 0 and drawn.max() < 255, (u, drawn)
 
 
-def test_temperature_divides_logits_exactly():
-    logits = torch.tensor([[2.0, 0.0, -1.0]])
-    assert torch.equal(temperature_probs(logits, 0.5), torch.softmax(logits / 0.5, dim=-1))
+def test_the_sampler_draws_from_softmax_of_logits_over_temperature():
+    # A model whose output is a fixed set of logits (zero output weights, the logits as bias):
+    # each uniform u must draw the first class whose CDF under softmax(logits / T) exceeds u,
+    # and the recorded entropy must be that distribution's, for every temperature in the batch.
+    model = SampleRNN(TINY).eval()
+    logits = np.linspace(-3.0, 3.0, TINY.q_levels) * np.cos(np.arange(TINY.q_levels))
+    with torch.no_grad():
+        model.mlp.output.weight.zero_()
+        model.mlp.output.bias.copy_(torch.tensor(logits))
+    temperatures = [0.5, 0.98, 1.02, 2.0]
+    sampler = FrameSampler(model, temperatures, silence=128)
+    uniforms = torch.rand(len(temperatures), model.lookback, generator=torch.Generator().manual_seed(3))
+    drawn = sampler.next_frame(uniforms).numpy()
+    for row, t in enumerate(temperatures):
+        z = logits.astype(np.float32) / np.float32(t)
+        p = np.exp(z - z.max())
+        p /= p.sum()
+        cdf = np.cumsum(p)
+        expected = np.searchsorted(cdf, uniforms[row].numpy().astype(np.float64) * cdf[-1], side="right")
+        assert np.array_equal(drawn[row], expected), t
+        entropy = -(p * np.log2(p)).sum()
+        assert sampler.entropy_bits(model.lookback)[row] == pytest.approx(entropy, rel=1e-4), t
 
 
 def test_nonpositive_temperature_is_refused(trained, tmp_path):
