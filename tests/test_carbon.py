@@ -101,3 +101,19 @@ def test_carbon_cli_prints_another_date_and_refuses_one_outside_the_data(example
     assert refused.returncode == 2
     assert refused.stderr.strip().count("\n") == 0
     assert refused.stderr.startswith("error: --date: 2022-08-01 is outside the proof-of-work data")
+
+
+def test_a_proof_of_work_drop_compares_with_the_last_proof_of_stake_day_once_today_is_past_the_data(
+        example_drop, monkeypatch):
+    from dropper.carbon import report as carbon_report
+    from dropper.workspace import Drop
+
+    last = coverage("pos")[1]
+    real = carbon_report.parse_date
+    monkeypatch.setattr(carbon_report, "parse_date",
+                        lambda text, **kw: last + dt.timedelta(days=400) if text is None else real(text, **kw))
+    with Drop.open(example_drop) as drop:
+        document = carbon_report.build(drop, date="2021-03-11")
+    assert document["network"]["era"] == "pow"
+    assert document["comparison"][1]["era"] == "pos"
+    assert document["comparison"][1]["date"] == last.isoformat()

@@ -101,6 +101,20 @@ def test_drop_car_round_trips_and_is_not_written_twice(drop_dir, open_drop, tmp_
     assert written.path.stat().st_mtime_ns == mtime
 
 
+def test_a_drop_car_cut_short_is_written_again_not_taken_as_current(drop_dir, open_drop):
+    drop = open_drop(drop_dir)
+    written = write_drop_car(drop)
+    whole = written.path.read_bytes()
+    with open(written.path, "r+b") as handle:  # e.g. a copy that ran out of disk
+        handle.truncate(written.car_bytes // 2)
+    assert ipfs.read_car_roots(written.path) == (written.root_cid,)  # the header alone looks fine
+
+    again = write_drop_car(drop)
+
+    assert again == written and written.path.read_bytes() == whole
+    assert ipfs.read_car(written.path).root == written.root_cid
+
+
 def test_car_command_refuses_a_file_changed_after_package(drop_dir):
     result = run_cli("car", str(drop_dir), "--json", "--verify")
     assert result.returncode == 0, result.stderr

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -167,3 +170,78 @@ def test_unreachable_service_is_one_line_naming_it(drop_dir):
     assert result.returncode == 2
     expected = f"error: {url}/pins: the pinning service is unreachable; check pinning.url and the network, then run again"
     assert result.stderr.strip().splitlines() == [expected]
+
+
+@contextmanager
+def _any_json_server(body: bytes) -> Iterator[str]:
+    """A real HTTP server on 127.0.0.1 that answers every GET and POST with 200 and ``body``:
+    the wrong URL that still speaks JSON (another API, a misconfigured proxy)."""
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def _one_line_error(result) -> str:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()], result.stderr
+    return result.stderr
+
+
+def test_a_wrong_node_address_or_a_server_that_is_not_kubo_is_one_line(drop_dir, service):
+    with open(drop_dir / "drop.toml", encoding="utf-8") as handle:
+        settings = handle.read()
+    for api, expected in [("http://127.0.0.1:99999", "ipfs.api: 'http://127.0.0.1:99999' has no valid port"),
+                          ("/ip4/not-an-address", "ipfs.api: '/ip4/not-an-address' is not an address"),
+                          (service, "is ipfs.api a kubo node's RPC API?")]:
+        (drop_dir / "drop.toml").write_text(settings + f'\n[ipfs]\napi = "{api}"\n', encoding="utf-8")
+        assert expected in _one_line_error(run_cli("pin", str(drop_dir)))
+    for body in (b"{}", b"[1, 2]"):
+        with _any_json_server(body) as api:
+            (drop_dir / "drop.toml").write_text(settings + f'\n[ipfs]\napi = "{api}"\n', encoding="utf-8")
+            message = _one_line_error(run_cli("pin", str(drop_dir)))
+        assert f"{api}: the answer to version is not a kubo node's" in message
+
+
+def test_a_server_that_is_not_a_pinning_service_is_one_line(drop_dir, node):
+    with open(drop_dir / "drop.toml", encoding="utf-8") as handle:
+        settings = handle.read()
+    (drop_dir / "drop.toml").write_text(settings + f'\n[pinning]\nurl = "{node}"\ntoken_env = "{TOKEN_ENV}"\n',
+                                        encoding="utf-8")
+    assert f"GET {node}/pins: HTTP 4" in _one_line_error(run_cli("pin", str(drop_dir), env={TOKEN_ENV: TOKEN}))
+    for body in (b"{}", b"[1, 2]", b'{"results": [{"no": "pin status"}]}'):
+        with _any_json_server(body) as url:
+            (drop_dir / "drop.toml").write_text(
+                settings + f'\n[pinning]\nurl = "{url}"\ntoken_env = "{TOKEN_ENV}"\n', encoding="utf-8")
+            message = _one_line_error(run_cli("pin", str(drop_dir), env={TOKEN_ENV: TOKEN}))
+        assert f"{url}/pins" in message and "Pinning Service API" in message
+
+
+def test_an_unreachable_node_is_named_before_the_files_are_hashed_again(drop_dir):
+    api = f"http://127.0.0.1:{free_port()}"
+    _settings(drop_dir, f'[ipfs]\napi = "{api}"\n')
+    audio = min((drop_dir / "songs").glob("*.wav"))
+    replace_file(audio, audio.read_bytes()[:-2] + b"\x01\x02")  # would stop the run once hashed
+
+    message = _one_line_error(run_cli("pin", str(drop_dir)))
+
+    assert api in message and "unreachable" in message and "hashes to" not in message

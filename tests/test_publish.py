@@ -43,7 +43,7 @@ def test_build_publishes_the_example_and_a_rerun_sends_nothing(built_example, tm
     rerun = json.loads(run_cli("publish", str(drop), "--json", check=True).stdout)
 
     assert rerun["sent"] == 0 and [step["status"] for step in rerun["steps"]] == ["done"]
-    assert rerun["check"]["ok"] and rerun["check"]["checked"] == 4 + 2 * 11
+    assert rerun["check"]["ok"] and rerun["check"]["checked"] == 6 + 2 * 11
     assert (drop / "build" / JOURNAL).read_text() == journal
     with Drop.open(drop) as opened:
         from dropper.chain.publish import recorded_deployment
@@ -198,3 +198,73 @@ def test_the_embedded_chain_persists_in_its_journal_and_starts_over_without_it(e
         shutil.rmtree(drop_dir / "build" / "chain")
         report = publish(drop)
     assert report.sent == 1 and report.check.ok and (drop_dir / "build" / JOURNAL).is_file()
+
+
+def test_the_chain_check_catches_a_wrong_base_uri_before_any_token_is_sold(example_drop, tmp_path):
+    from dropper.chain.network import open_chain
+    from dropper.chain.publish import contract_at, recorded_deployment
+
+    drop_dir = _copy(example_drop, tmp_path / "drop", 'distribution = "public-mint"\nprice_eth = 0.01',
+                     published=False)
+    run_cli("publish", str(drop_dir), check=True)
+    with Drop.open(drop_dir) as drop:
+        chain = open_chain(drop)
+        contract = contract_at(chain.w3, recorded_deployment(drop).address)
+        assert contract.functions.totalSupply().call() == 0  # no tokenURI to read back
+        transaction = chain.prepare(contract.functions.setBaseURI("ipfs://wrong/").build_transaction(
+            {"from": chain.deployer}))
+        chain.broadcast(*chain.sign(transaction))
+
+    result = run_cli("verify", str(drop_dir), "--chain")
+
+    assert result.returncode == 1
+    assert "baseURI is 'ipfs://wrong/'" in result.stdout
+
+
+def test_verify_chain_without_the_embedded_journal_is_one_line(example_drop, tmp_path):
+    drop_dir = _copy(example_drop, tmp_path / "drop")
+    shutil.rmtree(drop_dir / "build" / "chain")
+
+    result = run_cli("verify", str(drop_dir), "--chain")
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "not published on embedded" in result.stderr and "run dropper publish" in result.stderr
+
+
+def test_a_node_that_stops_answering_after_the_chain_id_is_one_line(example_drop, tmp_path):
+    """A real HTTP server on 127.0.0.1 that answers eth_chainId, then drops every other call."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Dying(BaseHTTPRequestHandler):
+        def do_POST(self):
+            request = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            if request.get("method") != "eth_chainId":
+                self.close_connection = True
+                self.connection.close()  # the node went away mid-publish
+                return
+            body = json.dumps({"jsonrpc": "2.0", "id": request["id"], "result": hex(31337)}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Dying)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        drop_dir = _copy(example_drop, tmp_path / "drop", f'rpc_url = "{url}"', published=False)
+        key = {"DROPPER_DEPLOYER_KEY": "0x" + "11" * 32}
+        for args in (["--dry-run"], []):
+            result = run_cli("publish", str(drop_dir), *args, env=key)
+            assert result.returncode == 2, result.stderr
+            assert result.stderr.count("\n") == 1 and "stopped answering" in result.stderr, result.stderr
+            assert "Traceback" not in result.stderr
+    finally:
+        server.shutdown()
+        server.server_close()

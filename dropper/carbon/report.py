@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dropper import __version__, schemas
-from dropper.carbon.factors import MERGE, Factor, factor, parse_date
+from dropper.carbon.factors import MERGE, Factor, coverage, factor, parse_date
 from dropper.carbon.gas import Transactions, drop_transactions
 from dropper.errors import ConfigError
 from dropper.files import write_text
@@ -70,7 +70,9 @@ def build(drop: Drop, transactions: list[Transactions] | None = None, *, date: s
         cost = {"price_per_tonne": settings.price_per_tonne, "currency": settings.currency,
                 "cost": round(result["offset_tonnes"] * settings.price_per_tonne, 2)}
     comparison = []
-    pos_day = day if day >= MERGE else parse_date(None)
+    # A drop before the Merge is compared with today under proof-of-stake, or with the last day
+    # the proof-of-stake data covers once today is past it.
+    pos_day = day if day >= MERGE else min(parse_date(None), coverage("pos")[1])
     for label, when, era in (("2021, proof-of-work", POW_COMPARISON_DATE, "pow"),
                              (f"{pos_day.isoformat()}, proof-of-stake", pos_day, "pos")):
         other = emission if (when, era) == (emission.date, emission.era) else factor(when, era)

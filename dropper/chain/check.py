@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from dropper.chain.drop import DropSettings, PremintMode
-from dropper.errors import ConfigError, MissingInput
+from dropper.errors import ConfigError, DropperError, MissingInput, NodeUnreachable
 from dropper.workspace import Drop
 
 if TYPE_CHECKING:
@@ -74,10 +74,26 @@ class ChainCheck:
 
 def check_contract(contract: Contract, settings: DropSettings, summary: PackageSummary) -> ChainCheck:
     """Read the contract back and compare it with the package and the settings it was deployed with."""
+    from web3.exceptions import Web3Exception
+
+    try:
+        return _read_back(contract, settings, summary)
+    except OSError as exc:  # the node stopped answering
+        raise NodeUnreachable(f"{contract.address}: the node stopped answering while the contract was "
+                              f"read back ({type(exc).__name__}); run dropper verify --chain again") from None
+    except Web3Exception as exc:
+        raise DropperError(f"{contract.address}: the drop's contract could not be read back "
+                           f"({type(exc).__name__}); is it deployed on this chain?") from None
+
+
+def _read_back(contract: Contract, settings: DropSettings, summary: PackageSummary) -> ChainCheck:
     calls = contract.functions
     report = ChainCheck(address=contract.address)
     report.compare("maxSupply", calls.maxSupply().call(), len(summary.tokens))
     report.compare("provenanceHash", calls.provenanceHash().call().hex(), settings.provenance_hash.hex())
+    # Read directly, not only through tokenURI: a public-mint drop has no token to read yet.
+    report.compare("baseURI", calls.baseURI().call(), summary.base_uri)
+    report.compare("licenseURI", calls.licenseURI().call(), settings.license_uri)
     report.compare("contractURI", calls.contractURI().call(), summary.contract_uri)
     receiver, amount = calls.royaltyInfo(1, ROYALTY_PROBE_WEI).call()
     report.compare("royaltyInfo", (receiver, amount), (settings.royalty_receiver, settings.royalty_bps))

@@ -8,7 +8,8 @@ carbon) use; they read the drop and its database only and never touch a chain.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -189,7 +190,7 @@ def publish(drop: Drop, *, dry_run: bool = False, progress: Progress | None = No
     on_step : callable, optional
         Called after each transaction is mined and recorded (tests interrupt a publish here).
     """
-    from dropper.chain.check import check_contract, preflight
+    from dropper.chain.check import preflight
     from dropper.chain.network import open_chain
     from dropper.gate import require_clearance
 
@@ -197,10 +198,19 @@ def publish(drop: Drop, *, dry_run: bool = False, progress: Progress | None = No
     summary = PackageSummary.read(drop)
     chain = open_chain(drop)
     settings = drop_settings(drop, deployer=chain.deployer)
-    preflight(drop, summary, settings)
-    row = _matching_record(drop, chain, settings)
-    if dry_run:
-        return _dry_run(drop, chain, settings, row)
+    with _node_lost(chain):
+        preflight(drop, summary, settings)
+        row = _matching_record(drop, chain, settings)
+        if dry_run:
+            return _dry_run(drop, chain, settings, row)
+        return _send(drop, chain, settings, summary, row, progress, on_step)
+
+
+def _send(drop: Drop, chain, settings: DropSettings, summary: PackageSummary,
+          row: records.DeploymentRow | None, progress: Progress | None, on_step: StepHook | None) -> PublishReport:
+    """Deploy (unless recorded), send the configuration still missing, then check the contract."""
+    from dropper.chain.check import check_contract
+
     row = row or records.create(drop, chain_id=chain.chain_id, network=chain.network, settings=settings,
                                 deployer=chain.deployer)
     report = PublishReport(chain.network, chain.chain_id, None)
@@ -338,6 +348,18 @@ def _estimated(name: str, build: Callable[[], dict[str, Any]]) -> dict[str, Any]
         raise DropperError(f"publish: transaction '{name}' would revert ({exc}); nothing was sent") from None
 
 
+@contextmanager
+def _node_lost(chain) -> Iterator[None]:
+    """A connection to the node lost between transactions (reading state, estimating) is one line."""
+    from dropper.errors import NodeUnreachable
+
+    try:
+        yield
+    except OSError as exc:
+        raise NodeUnreachable(f"{chain.network} stopped answering ({type(exc).__name__}); nothing more was "
+                              "sent: run dropper publish again once it answers, it resumes") from None
+
+
 def _node_call(chain, name: str, call: Callable[[], Any]) -> Any:
     """Run ``call``; the node's refusal (no funds, nonce, fee) or silence becomes one line."""
     from web3.exceptions import TimeExhausted, Web3Exception
@@ -406,5 +428,8 @@ def verify_chain(drop: Drop) -> ChainCheck:
     row = records.latest(drop, chain.network)
     if row is None or row.address is None:
         raise MissingInput(f"the drop is not published on {chain.network} yet: run dropper publish {drop.root}")
-    _matching_record(drop, chain, drop_settings(drop))
-    return check_contract(contract_at(chain.w3, row.address), drop_settings(drop), PackageSummary.read(drop))
+    settings = drop_settings(drop)
+    if _matching_record(drop, chain, settings) is None:  # the embedded chain only: a rehearsal
+        raise MissingInput(f"the drop as packaged now is not published on {chain.network} (it changed "
+                           f"since, or build/chain/ was removed): run dropper publish {drop.root}")
+    return check_contract(contract_at(chain.w3, row.address), settings, PackageSummary.read(drop))

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from dropper.errors import MissingInput
 from dropper.files import read_json
-from dropper.ipfs.car import read_car_roots, stream_car
+from dropper.ipfs.car import car_is_whole, read_car_roots, stream_car
 from dropper.ipfs.errors import CarError, StaleFiles
 from dropper.ipfs.filecache import DropFileCache
 from dropper.ipfs.importer import ImportResult, Layout, import_layout
@@ -91,8 +91,9 @@ def write_drop_car(drop: Drop, out: str | Path | None = None, *,
                    progress: Progress | None = None) -> DropCar:
     """Write the tree as a CAR v1 (build/drop.car by default), atomically; skip it if current.
 
-    The CAR is current when its header names the tree's root. Writing it reads every file
-    again, so a file changed since ``dropper package`` is named and nothing is written.
+    The CAR is current when its header names the tree's root and no section is cut short.
+    Writing it reads every file again, so a file changed since ``dropper package`` is named and
+    nothing is written.
     """
     return car_status(drop, out, progress=progress)[0]
 
@@ -217,11 +218,11 @@ def _one_transaction(drop: Drop) -> Iterator[None]:
 
 
 def _root_of(path: Path) -> str | None:
-    """The root a CAR at ``path`` names, or None (no file, or not a readable CAR)."""
+    """The root a CAR at ``path`` names, or None (no file, not a readable CAR, or cut short)."""
     if not path.is_file():
         return None
     try:
         roots = read_car_roots(path)
     except CarError:
         return None
-    return roots[0] if len(roots) == 1 else None
+    return roots[0] if len(roots) == 1 and car_is_whole(path) else None

@@ -41,7 +41,10 @@ def to_multiaddr(api: str) -> str:
                           "(e.g. http://127.0.0.1:5001 or /ip4/127.0.0.1/tcp/5001)")
     host = parts.hostname
     kind = "ip6" if ":" in host else "ip4" if re.fullmatch(r"[\d.]+", host) else "dns"
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:  # urllib's "Port out of range" / "could not be cast to integer"
+        raise ConfigError(f"ipfs.api: {api!r} has no valid port (e.g. http://127.0.0.1:5001)") from None
     return f"/{kind}/{host}/tcp/{port}/{parts.scheme}"
 
 
@@ -68,9 +71,17 @@ class KuboNode:
 
         # ipfshttpclient 0.7.0 passes urllib3 a parameter urllib3 2 only warns about.
         warnings.filterwarnings("ignore", message="The 'strict' parameter", category=FutureWarning)
-        client = ipfshttpclient.Client(to_multiaddr(api), timeout=timeout_s)
+        try:
+            client = ipfshttpclient.Client(to_multiaddr(api), timeout=timeout_s)
+        except ipfshttpclient.exceptions.AddressError:
+            raise ConfigError(f"ipfs.api: {api!r} is not an address ipfshttpclient can use (e.g. "
+                              "http://127.0.0.1:5001 or /ip4/127.0.0.1/tcp/5001/http)") from None
         with _rpc_errors(api, "version"):
-            version = str(client.apply_workarounds()["Version"])
+            try:
+                version = str(client.apply_workarounds()["Version"])
+            except (KeyError, TypeError, ValueError, AttributeError):  # JSON, but not kubo's answer
+                raise DropperError(f"{api}: the answer to version is not a kubo node's; is ipfs.api "
+                                   "the node's RPC API (port 5001 by default)?") from None
         check_version(api, version)
         return cls(api, client, version)
 
@@ -150,4 +161,6 @@ def _rpc_errors(api: str, call: str, *, passthrough: type[Exception] | None = No
     except rpc.Error as error:
         if passthrough is not None and isinstance(error, passthrough):
             raise
-        raise DropperError(f"{api}: {call} failed: {error}") from None
+        hint = ("; is ipfs.api a kubo node's RPC API?" if isinstance(error, rpc.StatusError)
+                and not isinstance(error, rpc.ErrorResponse) else "")  # an HTTP error from another server
+        raise DropperError(f"{api}: {call} failed: {error}{hint}") from None

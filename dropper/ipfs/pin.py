@@ -7,6 +7,7 @@ a service request still running is followed up by its id on the next run.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -72,24 +73,27 @@ def run(drop: Drop, *, progress: Progress | None = None, environ: dict[str, str]
         raise ConfigError(f"{drop.root / 'drop.toml'}: nothing to pin to: set ipfs.api (a kubo "
                           "node's RPC API) or pinning.url (a pinning service)")
     token = service_token(drop.config.pinning.token_env, environ) if url else None
-    export = export_tree(drop, fresh=True)  # every byte hashed again: StaleFiles stops here
-    wanted = [("drop", export.root_cid), ("metadata", export.metadata_cid)]
-    report = PinReport(export)
-    car = _LazyCar(drop, progress, report)
-    origins: list[str] = []
-    if api:
-        node = KuboNode.connect(api, timeout_s=drop.config.ipfs.timeout_s)
-        try:
+    timeout_s = drop.config.ipfs.timeout_s
+    # The targets are reached first: a node that is down or a refused token is reported in a
+    # second, not after every byte of the drop was hashed again.
+    with contextlib.ExitStack() as targets:
+        node = KuboNode.connect(api, timeout_s=timeout_s) if api else None
+        if node is not None:
+            targets.callback(node.close)
+        service = PinningService(url, token or "", timeout_s=timeout_s) if url else None
+        if service is not None:
+            targets.callback(service.close)
+            service.check_access()
+        export = export_tree(drop, fresh=True)  # every byte hashed again: StaleFiles stops here
+        wanted = [("drop", export.root_cid), ("metadata", export.metadata_cid)]
+        report = PinReport(export)
+        car = _LazyCar(drop, progress, report)
+        origins: list[str] = []
+        if node is not None:
             report.outcomes += _pin_to_kubo(drop, node, wanted, car, progress)
             origins = node.addresses()
-        finally:
-            node.close()
-    if url:
-        service = PinningService(url, token or "", timeout_s=drop.config.ipfs.timeout_s)
-        try:
+        if service is not None:
             report.outcomes += _pin_to_service(drop, service, wanted, car, origins, progress)
-        finally:
-            service.close()
     return report
 
 

@@ -30,8 +30,12 @@ class PinStatus:
     name: str | None = None
 
     @classmethod
-    def from_json(cls, body: dict[str, Any]) -> PinStatus:
-        pin = body.get("pin") or {}
+    def from_json(cls, body: Any, *, where: str = "the service") -> PinStatus:
+        """A PinStatus object of the spec; DropperError naming ``where`` for anything else."""
+        pin = body.get("pin") if isinstance(body, dict) else None
+        if not isinstance(pin, dict) or "requestid" not in body or body.get("status") not in STATUSES:
+            raise DropperError(f"{where}: the answer is not a pin status of the Pinning Service API; "
+                               "is pinning.url the service's API endpoint?")
         return cls(str(body["requestid"]), str(body["status"]), str(pin.get("cid", "")), pin.get("name"))
 
 
@@ -62,28 +66,40 @@ class PinningService:
     def find(self, cid: str) -> PinStatus | None:
         """The newest pin request for ``cid`` in any status, or None."""
         body = self._call("GET", "/pins", params={"cid": cid, "status": ",".join(STATUSES), "limit": 1})
-        results = body.get("results") or []
-        return PinStatus.from_json(results[0]) if results else None
+        results = body.get("results")
+        if not isinstance(results, list):
+            raise DropperError(f"GET {self.url}/pins: the answer has no list of results; is pinning.url "
+                               "the service's Pinning Service API endpoint?")
+        return PinStatus.from_json(results[0], where=f"GET {self.url}/pins") if results else None
+
+    def check_access(self) -> None:
+        """One cheap listing: the service answers, speaks the API and takes the token."""
+        body = self._call("GET", "/pins", params={"limit": 1})
+        if not isinstance(body.get("results"), list):
+            raise DropperError(f"GET {self.url}/pins: the answer has no list of results; is pinning.url "
+                               "the service's Pinning Service API endpoint?")
 
     def get(self, request_id: str) -> PinStatus | None:
         """The request ``request_id``, or None when the service no longer has it."""
         body = self._call("GET", f"/pins/{request_id}", missing_ok=True)
-        return PinStatus.from_json(body) if body else None
+        return PinStatus.from_json(body, where=f"GET {self.url}/pins/{request_id}") if body else None
 
     def add(self, cid: str, *, name: str, origins: list[str]) -> PinStatus:
         """Ask the service to pin ``cid`` (fetching it from ``origins`` if it needs to)."""
         return PinStatus.from_json(self._call("POST", "/pins", json={"cid": cid, "name": name,
-                                                                     "origins": origins}))
+                                                                     "origins": origins}),
+                                   where=f"POST {self.url}/pins")
 
     def upload_car(self, upload_url: str, path: Path, *,
                    advance: Callable[[str], None] | None = None) -> None:
         """POST the CAR to ``upload_url`` (streamed, with its length)."""
         with open(path, "rb") as stream:
             self._call("POST", "", url=upload_url, data=CountingReader(stream, advance),
-                       headers={"Content-Type": "application/vnd.ipld.car"})
+                       headers={"Content-Type": "application/vnd.ipld.car"}, any_body=True)
 
     def _call(self, method: str, path: str, *, url: str | None = None, missing_ok: bool = False,
-              **kwargs: Any) -> dict[str, Any]:
+              any_body: bool = False, **kwargs: Any) -> dict[str, Any]:
+        """One request; the answer's JSON object (``any_body``: any 2xx answer will do, as {})."""
         target = url or f"{self.url}{path}"
         with _http_errors(target):
             response = self._session.request(method, target, timeout=self.timeout_s, **kwargs)
@@ -94,11 +110,16 @@ class PinningService:
                               f"{response.status_code}); check the token in the environment")
         if response.status_code >= 400:
             raise DropperError(f"{method} {target}: HTTP {response.status_code}: {_reason(response)}")
+        if any_body:
+            return {}
         try:
-            return response.json() if response.content else {}
+            body = response.json() if response.content else {}
         except ValueError:
-            raise DropperError(f"{method} {target}: the answer is not JSON; is it a Pinning Service "
-                               "API endpoint (pinning.url)?") from None
+            body = None
+        if not isinstance(body, dict):
+            raise DropperError(f"{method} {target}: the answer is not a JSON object; is it a Pinning "
+                               "Service API endpoint (pinning.url)?")
+        return body
 
 
 @contextmanager
