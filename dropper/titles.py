@@ -138,9 +138,14 @@ def blocklist() -> frozenset[str]:
 
 
 def is_blocked(text: str, blocked: Collection[str] | None = None) -> bool:
-    """Whether ``text`` contains a blocklisted word (whole words; hyphenated parts count)."""
+    """Whether ``text`` contains a blocklisted word: a whole word ("dark-skinned" as listed) or
+    a part of a hyphenated one ("bull-shit" when "shit" is listed). WordNet's underscores and
+    spaces separate words."""
     blocked = blocklist() if blocked is None else blocked
-    return any(part in blocked for part in re.split(r"[\s\-_]+", text.lower()) if part)
+    for word in re.split(r"[\s_]+", text.lower()):
+        if word and (word in blocked or any(part in blocked for part in word.split("-") if part)):
+            return True
+    return False
 
 
 def title_slots(album_title: str) -> tuple[Slot, ...]:

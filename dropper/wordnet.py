@@ -80,7 +80,11 @@ def load_wordnet() -> Any:
 def _sense_counts() -> dict[str, int]:
     """Tagged-corpus (SemCor) count per sense key, from cntlist.rev: one read, not a search per lemma."""
     counts: dict[str, int] = {}
-    with load_wordnet().open("cntlist.rev") as stream:
+    try:
+        stream = load_wordnet().open("cntlist.rev")
+    except OSError as error:  # the reader itself does not need it; titles do
+        raise MissingInput(f"WordNet corpus at {corpus_root()} is incomplete ({error}): {INSTALL_HINT}") from None
+    with stream:
         for line in stream.read().splitlines():
             fields = line.split()
             if len(fields) == 3:

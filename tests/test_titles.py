@@ -137,6 +137,28 @@ def test_blocklisted_words_never_appear(wn, drop_titles):
     assert not any(titles.is_blocked(c.text) for c in titles.candidates(ALBUM))
 
 
+def test_hyphenated_blocklist_entries_are_blocked_whole(wn):
+    # WordNet lists "dark-skinned" and "non-white" among the neighbours of "dark"; the blocklist
+    # names them whole. Matching only hyphen-separated parts ("dark", "skinned") let them through.
+    related = {r.word for r in wordnet.related_words("dark", "a")}
+    assert {"dark-skinned", "non-white"} <= related
+    assert titles.is_blocked("dark-skinned dawn") and titles.is_blocked("Non-White nineties")
+    assert titles.is_blocked("bastard_title")  # WordNet's underscores separate words, as spaces do
+    assert titles.is_blocked("bull-shit")  # a listed word as part of a hyphenated one
+    assert not titles.is_blocked("dark dawn") and not titles.is_blocked("skinned knee")
+    chosen = titles.preview("Dark Night", 1000)
+    assert not any(titles.is_blocked(c.text) for c in chosen)
+    assert not any(word in c.text for c in chosen for word in ("dark-skinned", "non-white"))
+
+
+@pytest.mark.parametrize("word", ["sex", "lust", "libido", "masochism", "sadism", "misogyny", "self-torture"])
+def test_sexual_and_hateful_feelings_are_kept_out(wn, slot_words, word):
+    # WordNet files these under "feeling"; the blocklist keeps them out of song titles.
+    assert word in {r.word.replace("_", " ") for r in wordnet.related_words("feelings", "n")}
+    assert titles.is_blocked(word)
+    assert word not in slot_words["feelings"]
+
+
 def test_a_word_without_synonyms_is_named_in_the_error(wn):
     with pytest.raises(ConfigError, match=r"'qzxvrk' has no synonyms in WordNet"):
         titles.assign_titles(SONGS[:10], "Qzxvrk Feelings")
@@ -171,6 +193,26 @@ def test_a_missing_corpus_says_how_to_install_it(monkeypatch, tmp_path):
     monkeypatch.setattr(wordnet, "default_data_dir", lambda: tmp_path)
     with pytest.raises(MissingInput, match=r"scripts/install_wordnet\.py"):
         wordnet.corpus_root()
+
+
+def test_a_corpus_without_its_sense_counts_is_one_line(wn, tmp_path):
+    # NLTK's reader opens without cntlist.rev; the titles need it. A fresh process, so that the
+    # corpus loaded by the other tests stays as it is.
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copytree(wordnet.corpus_root().path, tmp_path / "corpora" / "wordnet",
+                    ignore=shutil.ignore_patterns("cntlist.rev"))
+    script = ("import nltk.data, pathlib, sys\n"
+              "from dropper import titles, wordnet\n"
+              f"nltk.data.path[:] = [{str(tmp_path)!r}]\n"
+              f"wordnet.default_data_dir = lambda: pathlib.Path({str(tmp_path)!r})\n"
+              "try:\n    titles.preview('Fake Feelings', 3)\n"
+              "except Exception as error:\n    print(type(error).__name__, error)\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.startswith("MissingInput WordNet corpus at "), result.stdout + result.stderr
+    assert "cntlist.rev" in result.stdout and "scripts/install_wordnet.py" in result.stdout
 
 
 def test_titles_do_not_depend_on_python_hash_randomization(drop_titles):

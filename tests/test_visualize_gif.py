@@ -30,7 +30,12 @@ def test_lossless_gif_decodes_to_exactly_its_frames(tmp_path, monkeypatch, width
     size = gif.write_gif(tmp_path / "t.gif", frames, palette, width=width, height=height, fps=8.0, lossy_levels=0.0)
     image = Image.open(tmp_path / "t.gif")
     assert image.n_frames == 4 and image.size == (width, height) and image.info.get("loop") == 0
-    assert image.info["duration"] == 120  # 8 fps in GIF's 1/100 s steps
+    durations = []
+    for index in range(4):
+        image.seek(index)
+        durations.append(image.info["duration"])
+    assert durations == [120, 130, 130, 120]  # 8 fps in GIF's 1/100 s steps: frame k starts at k/8 s
+    image.seek(0)
     for index in range(4):
         assert np.array_equal(decoded(tmp_path / "t.gif", index), truth[index]), index
     assert size == (tmp_path / "t.gif").stat().st_size
@@ -53,6 +58,14 @@ def test_lossy_lzw_moves_no_pixel_beyond_its_tolerance():
     assert len(data) < lossless  # a generous tolerance buys a shorter stream
 
 
+@pytest.mark.parametrize("fps, frames", [(8.0, 80), (10.0, 20), (7.0, 70), (50.0, 10), (30.0, 9)])
+def test_frame_delays_keep_the_timelapse_on_time(fps, frames):
+    delays = gif.frame_delays_cs(frames, fps)
+    assert len(delays) == frames and min(delays) >= 2
+    assert sum(delays) == round(100 * frames / fps)  # the whole GIF lasts frames / fps seconds
+    assert max(delays) - min(delays) <= 1  # evenly paced
+
+
 def test_transparent_entry_is_never_swapped():
     palette = np.array([[0, 0, 0], [10, 10, 10], [0, 0, 0]], np.uint8)
     near = lzw.near_colours(palette, 50.0, transparent=2)
@@ -70,6 +83,12 @@ def test_busy_song_timelapse_is_small_and_calm_one_smaller(tmp_path):
                             poster_path=tmp_path / f"{name}.png", settings=settings)
         assert facts.gif_frames == 32
         sizes[name] = facts.gif_bytes
+        image = Image.open(tmp_path / f"{name}.gif")
+        shown_ms = 0
+        for index in range(image.n_frames):
+            image.seek(index)
+            shown_ms += image.info["duration"]
+        assert shown_ms == 4000  # gif_seconds exactly (a constant 12/100 s a frame gave 3.84 s)
     # 320x180 x 32 frames: ~10 kB a frame for the busy song (14 kB before the row dither, the
     # cropping and the lossy LZW), and a calm song costs less.
     assert sizes["busy"] < 32 * 11_000 and sizes["calm"] < sizes["busy"], sizes

@@ -56,19 +56,6 @@ class Features:
     def frames(self) -> int:
         return int(self.loudness.shape[0])
 
-    def at(self, index: int) -> FrameFeatures:
-        """The features of one video frame."""
-        return FrameFeatures(self.chroma[index], self.bands[index], float(self.loudness[index]))
-
-
-@dataclass(frozen=True)
-class FrameFeatures:
-    """One video frame's features: ``chroma`` (12,), ``bands`` (n_bands,), ``loudness``, in [0, 1]."""
-
-    chroma: np.ndarray
-    bands: np.ndarray
-    loudness: float
-
 
 def stickiness(x: np.ndarray, decay: float) -> np.ndarray:
     """Hold each column's recent maximum and let it fall by ``decay`` per row.

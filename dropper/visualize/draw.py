@@ -1,10 +1,10 @@
 """Drawing frames: every layout is a small colour table over precomputed geometry.
 
-Each pixel belongs to one cell of a layout's coordinate grid (angle x radius for ``bloom`` and
-``ripples``, column x row for ``bands``); the map from pixels to cells is computed once per
-size. Per frame only the table (~100k cells) is computed from the features, in linear light
-with a few matrix products, and the frame is one gather of that table, written straight in the
-encoder's YUV 4:2:0 (or RGB for the GIF and poster).
+Each pixel belongs to one cell of the layouts' polar grid (angle x distance from the centre);
+the map from pixels to cells is computed once per size. Per frame only the table (~100k cells)
+is computed from the features, in linear light with a few matrix products, and the frame is
+one gather of that table, written straight in the encoder's YUV 4:2:0 (or RGB for the GIF and
+poster).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ class Painter:
     def __init__(self, settings: VisualSettings, width: int, height: int) -> None:
         self.settings, self.width, self.height = settings, width, height
         self.layout = make_layout(settings, width, height)
-        self.cells, self.cells_half = cell_maps(settings.layout, width, height)
+        self.cells, self.cells_half = cell_maps(width, height)
         self.yuv = np.empty(width * height * 3 // 2, np.uint8)
         self.luma = np.empty(ANGLES * RADII, np.uint8)
         self.chroma = np.empty(ANGLES * RADII, np.uint16)  # U in the low byte, V in the high
@@ -119,28 +119,24 @@ def _gather_yuv(luma, chroma, cells, cells_half, out):  # pragma: no cover - com
 # --- geometry ---------------------------------------------------------------------------------
 
 @functools.lru_cache(maxsize=8)
-def cell_maps(layout: str, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cell index of every pixel (full size) and of every 2x2 block (chroma), as flat uint16."""
-    return _cells(layout, width, height, 1), _cells(layout, width // 2, height // 2, 2)
+def cell_maps(width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cell index of every pixel (full size) and of every 2x2 block (chroma), as flat uint16
+    (every layout draws on the same polar grid)."""
+    return _cells(width, height, 1), _cells(width // 2, height // 2, 2)
 
 
-def _cells(layout: str, width: int, height: int, step: int) -> np.ndarray:
+def _cells(width: int, height: int, step: int) -> np.ndarray:
     # Pixel centres in full-size pixels (a chroma sample sits at the centre of its 2x2 block).
     ys = (np.arange(height, dtype=np.float64) + 0.5) * step
     xs = (np.arange(width, dtype=np.float64) + 0.5) * step
     full_w, full_h = width * step, height * step
-    if layout == "bands":
-        col = np.minimum((xs / full_w * ANGLES).astype(np.int32), ANGLES - 1)
-        row = np.minimum(((full_h - ys) / full_h * RADII).astype(np.int32), RADII - 1)
-        cells = col[None, :] * RADII + row[:, None]
-    else:
-        unit = full_h / 2.0
-        dx = (xs[None, :] - full_w / 2.0) / unit
-        dy = (ys[:, None] - full_h / 2.0) / unit
-        # Angle clockwise from 12 o'clock (C at the top, like a clock of pitch classes).
-        angle = np.mod(np.arctan2(dx, -dy), 2 * np.pi)
-        radius = np.hypot(dx, dy) / max_radius(full_w, full_h)
-        a = np.mod(np.round(angle / (2 * np.pi) * ANGLES).astype(np.int32), ANGLES)
-        r = np.minimum((radius * RADII).astype(np.int32), RADII - 1)
-        cells = a * RADII + r
+    unit = full_h / 2.0
+    dx = (xs[None, :] - full_w / 2.0) / unit
+    dy = (ys[:, None] - full_h / 2.0) / unit
+    # Angle clockwise from 12 o'clock (C at the top, like a clock of pitch classes).
+    angle = np.mod(np.arctan2(dx, -dy), 2 * np.pi)
+    radius = np.hypot(dx, dy) / max_radius(full_w, full_h)
+    a = np.mod(np.round(angle / (2 * np.pi) * ANGLES).astype(np.int32), ANGLES)
+    r = np.minimum((radius * RADII).astype(np.int32), RADII - 1)
+    cells = a * RADII + r
     return np.ascontiguousarray(cells, dtype=np.uint16).ravel()

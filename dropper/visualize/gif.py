@@ -149,7 +149,7 @@ def write_gif(path: Path, frames: list[np.ndarray], palette: np.ndarray, *, widt
     colours[:transparent] = palette
     code_size = max(2, int(np.log2(colours.shape[0])))
     near = lzw.near_colours(colours, lossy_levels, transparent)
-    delay_cs = max(2, round(100.0 / fps))  # GIF delays are in 1/100 s
+    delays = frame_delays_cs(len(frames), fps)
     chunks = [b"GIF89a", struct.pack("<HHBBB", width, height, 0xF0 | (code_size - 1), 0, 0), colours.tobytes(),
               b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"]  # loop forever
     shown = frames[0].copy()
@@ -165,13 +165,21 @@ def write_gif(path: Path, frames: list[np.ndarray], palette: np.ndarray, *, widt
         redrawn = frame != transparent
         shown[redrawn] = frame[redrawn]
         # Graphic control: draw over the previous frame (disposal 1), with the transparent entry.
-        chunks.append(struct.pack("<BBBBHBB", 0x21, 0xF9, 4, (1 << 2) | 1, delay_cs, transparent, 0))
+        chunks.append(struct.pack("<BBBBHBB", 0x21, 0xF9, 4, (1 << 2) | 1, delays[number], transparent, 0))
         chunks.append(struct.pack("<BHHHHB", 0x2C, left, top, right - left, bottom - top, 0))
         chunks.append(bytes([code_size]) + _sub_blocks(data))
     chunks.append(b"\x3b")
     with atomic_write(path, "wb") as handle:
         handle.write(b"".join(chunks))
     return Path(path).stat().st_size
+
+
+def frame_delays_cs(frames: int, fps: float) -> list[int]:
+    """Each frame's delay in GIF's 1/100 s steps, so that frame ``k`` starts at ``k / fps``
+    to the nearest step: 8 fps alternates 12 and 13 (a 10 s timelapse lasts 10.00 s, not the
+    9.60 s of a constant 12). At least 2 each: browsers slow anything shorter down to 10."""
+    starts = [round(100.0 * k / fps) for k in range(frames + 1)]
+    return [max(2, later - earlier) for earlier, later in zip(starts, starts[1:])]
 
 
 def _table_size(entries: int) -> int:

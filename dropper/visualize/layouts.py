@@ -1,9 +1,9 @@
 """The looks: each layout turns one frame's features into a colour table over its cell grid.
 
 Cells are ``ANGLES x RADII`` (angle clockwise from 12 o'clock x distance from the centre, for
-``bloom`` and ``ripples``; column x row from the bottom for ``bands``). Colours are linear
-light, added like light; the painter tone-maps and gamma-encodes them. The maths is written
-once for numpy and torch (``xp``): :meth:`Layout.to_torch` moves a layout's tables to a device.
+both ``bloom`` and ``ripples``). Colours are linear light, added like light; the painter
+tone-maps and gamma-encodes them. The maths is written once for numpy and torch (``xp``):
+:meth:`Layout.to_torch` moves a layout's tables to a device.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ class TorchPainter:
     def __init__(self, settings: VisualSettings, width: int, height: int, device: torch.device) -> None:
         self.settings, self.width, self.height, self.device = settings, width, height, device
         self.layout = make_layout(settings, width, height).to_torch(device)
-        self.cells, cells_half = cell_maps(settings.layout, width, height)  # numpy, as Painter's
+        self.cells, cells_half = cell_maps(width, height)  # numpy, as Painter's
         self._cells = torch.from_numpy(self.cells.astype(np.int64)).to(device)
         self._cells_half = torch.from_numpy(cells_half.astype(np.int64)).to(device)
         self._yuv = torch.from_numpy(RGB_TO_YUV * YUV_SCALE[:, None]).to(device)  # (3, 3)
