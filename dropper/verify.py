@@ -2,7 +2,9 @@
 
 Every CID in the token metadata (audio, video, GIF, poster) and the metadata folder's CID in
 build/package.json are computed again from the bytes on disk (no cache), so a file that was
-swapped or damaged after packaging is named.
+swapped or damaged after packaging is named. When those all match and manifest.json exists,
+the drop's tree (media, metadata, reports, site) is hashed again too and each CID the manifest
+gives the marketplace is compared with it.
 """
 
 from __future__ import annotations
@@ -59,7 +61,33 @@ def run(drop: Drop) -> VerifyReport:
             problem = _check(path, recorded)
             if problem:
                 report.mismatches.append(f"token {token['token_id']} ({token['title']}): {key}: {problem}")
+    if report.ok:
+        _check_manifest(drop, report)
     return report
+
+
+def _check_manifest(drop: Drop, report: VerifyReport) -> None:
+    """Compare the CIDs manifest.json records with the tree as it is now (hashed afresh)."""
+    from dropper.ipfs.export import export_tree
+    from dropper.manifest import MANIFEST
+
+    path = drop.root / MANIFEST
+    if not path.is_file():
+        return
+    try:
+        recorded = json.loads(path.read_text(encoding="utf-8"))["ipfs"]
+        recorded = {key: recorded[key] for key in recorded if key.endswith("_cid")}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        report.checked += 1
+        report.mismatches.append(f"{MANIFEST}: unreadable ({type(exc).__name__}); run dropper manifest again")
+        return
+    now = export_tree(drop, fresh=True).to_dict()
+    for key, cid in sorted(recorded.items()):
+        report.checked += 1
+        if now.get(key) != cid:
+            folder = key.removesuffix("_cid")
+            report.mismatches.append(f"{MANIFEST}: ipfs.{key} is {cid}, but the {folder} now hashes to "
+                                     f"{now.get(key)}: the drop changed since; run dropper manifest again")
 
 
 def _files_of(drop: Drop, song) -> dict[str, Any]:
