@@ -230,11 +230,12 @@ def catalog(drop_dir: str, as_json: bool) -> None:
 @cli.command()
 @drop_argument
 @click.option("--chain", "on_chain", is_flag=True,
-              help="Also read the published contract back (tokenURI, ownerOf, royaltyInfo, provenance, "
-                   "contractURI, maxSupply) and compare it with the package.")
+              help="Also read the published contract back (tokenURI, ownerOf, royaltyInfo, provenance, baseURI, "
+                   "licenseURI, contractURI, maxSupply) and compare it with the package.")
 @json_option
 def verify(drop_dir: str, on_chain: bool, as_json: bool) -> None:
-    """Re-hash the packaged files and check every recorded CID; exit 1 naming each mismatch."""
+    """Re-hash the packaged files and check every recorded CID (token metadata, manifest.json); exit 1
+    naming each mismatch."""
     from dropper import verify as verify_module
 
     with open_drop(drop_dir) as drop:
@@ -452,10 +453,17 @@ def clear(drop_dir: str, force: bool, jobs: int | None, ray_address: str | None,
     from dropper.progress import Progress
     from dropper.stages import clear as stage
 
+    if waive_song and unwaive_song:
+        raise click.UsageError("--waive and --unwaive cannot be used together: record or revoke one waiver "
+                               "per command")
     with open_drop(drop_dir) as drop:
         if waive_song or unwaive_song:
             song = drop.find_song(waive_song or unwaive_song)
             if waive_song:
+                gate.check_reason(reason)
+                if gate.current_result(drop, song)[1] is None:  # a waiver names the matches it waives
+                    stage.run(drop, force=force, jobs=jobs, ray_address=ray_address,
+                              progress=Progress.for_terminal(json_output=as_json))
                 gate.waive(drop, song, reason=reason or "",
                            author=author or os.environ.get("DROPPER_AUTHOR") or getpass.getuser())
                 click.echo(f"{song.name}: waiver recorded", err=True)

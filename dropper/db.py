@@ -159,6 +159,12 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         PRIMARY KEY (target, cid)
     ) STRICT;
     """),
+    ("waiver scope", """
+    -- What a waiver waived (owned by dropper/gate.py): JSON with the params hash of the clearance it
+    -- was recorded against, that clearance's verdict and the (source, track) of each of its matches.
+    -- NULL in waivers recorded before this column existed.
+    ALTER TABLE waivers ADD COLUMN covers TEXT
+    """),
 )
 
 

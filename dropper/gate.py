@@ -2,12 +2,22 @@
 
 ``require_clearance`` passes only when every kept song has a passing clearance made against
 the current reference index with the current parameters, or a recorded waiver (reason and
-name) — which then appears in the originality report and the manifest.
+name) that covers its current flag — which then appears in the originality report and the
+manifest.
+
+A waiver covers what it waived: it records the params hash of the clearance it was made
+against, that clearance's verdict and the reference (or drop) track of each of its matches.
+A later clearance (a changed index or parameters) stays waived while its matches are to those
+same tracks; a match to another track, or a failed scan of another clearance, needs a new
+waiver. Waivers recorded before dropper kept their scope (``covers`` NULL) are read as
+covering the clearance results that existed when they were recorded, and no later one.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from dropper.db import now
 from dropper.errors import ConfigError, GateRefused, MissingInput
@@ -20,21 +30,53 @@ class Waiver:
     reason: str
     author: str
     at: str
+    covers: dict[str, Any] | None = None  # None: recorded before waivers kept their scope
 
     def to_dict(self) -> dict[str, str]:
         return {"reason": self.reason, "author": self.author, "at": self.at}
 
 
-def waive(drop: Drop, song: Song, *, reason: str, author: str) -> Waiver:
-    """Record that ``song`` may be published despite a clearance flag, and why."""
+def check_reason(reason: str | None) -> str:
+    """The waiver's reason, stripped; ConfigError when there is none."""
     if not reason or not reason.strip():
         raise ConfigError("--waive needs --reason: say why this song may be published despite its flag")
+    return reason.strip()
+
+
+def current_result(drop: Drop, song: Song) -> tuple[str, dict[str, Any] | None]:
+    """The params hash of today's clearance and the song's result under it (None: not cleared)."""
+    from dropper import reference
+    from dropper.originality import stored_results
+    from dropper.stages.clear import current_key
+
+    index = reference.open_index(drop)
+    key = current_key(drop, index, drop.songs("kept"))
+    return key, stored_results(drop, [song], key)[song.sha256]
+
+
+def waive(drop: Drop, song: Song, *, reason: str, author: str) -> Waiver:
+    """Record that ``song`` may be published despite its current clearance flag, and why.
+
+    The waiver covers that flag: the matched tracks of the song's clearance under today's
+    index and parameters (see the module docstring). Refused for a song without such a
+    clearance, or one that passes it."""
+    reason = check_reason(reason)
+    key, result = current_result(drop, song)
+    if result is None:
+        raise MissingInput(f"{song.name}: not cleared against the current index and parameters yet: run "
+                           f"dropper clear {drop.root}, then waive what it flags")
+    if result.get("verdict") == "pass":
+        raise ConfigError(f"{song.name} passes its clearance: there is nothing to waive")
+    covers = {"params_hash": key, "verdict": result.get("verdict"),
+              "matches": sorted(({"source": m.get("source"), "track_id": m["track_id"],
+                                  "track_name": m.get("track_name")} for m in result.get("matches", [])),
+                                key=lambda m: (str(m["source"]), m["track_id"]))}
     drop.db.execute("UPDATE waivers SET revoked_at = ? WHERE song_id = ? AND revoked_at IS NULL",
                     (now(), song.id))
     at = now()
-    drop.db.execute("INSERT INTO waivers (song_id, reason, author, at) VALUES (?, ?, ?, ?)",
-                    (song.id, reason.strip(), author, at))
-    return Waiver(song.id, reason.strip(), author, at)
+    drop.db.execute("INSERT INTO waivers (song_id, reason, author, at, covers) VALUES (?, ?, ?, ?, ?)",
+                    (song.id, reason, author, at, json.dumps(covers, sort_keys=True)))
+    return Waiver(song.id, reason, author, at, covers)
 
 
 def revoke(drop: Drop, song: Song) -> bool:
@@ -45,16 +87,57 @@ def revoke(drop: Drop, song: Song) -> bool:
 
 
 def waivers(drop: Drop) -> dict[int, Waiver]:
-    """The live waiver of each song that has one."""
-    rows = drop.db.execute("SELECT song_id, reason, author, at FROM waivers WHERE revoked_at IS NULL")
-    return {row["song_id"]: Waiver(row["song_id"], row["reason"], row["author"], row["at"]) for row in rows}
+    """The live waiver of each song that has one (whether or not it covers the song's flag today:
+    see :func:`covering_waivers`)."""
+    rows = drop.db.execute("SELECT song_id, reason, author, at, covers FROM waivers WHERE revoked_at IS NULL")
+    return {row["song_id"]: Waiver(row["song_id"], row["reason"], row["author"], row["at"],
+                                   json.loads(row["covers"]) if row["covers"] else None) for row in rows}
+
+
+def uncovered(drop: Drop, waiver: Waiver, song: Song, result: dict[str, Any], key: str) -> str | None:
+    """Why ``waiver`` does not cover the song's ``result`` under params hash ``key``; None if it does."""
+    if waiver.covers is None:
+        row = drop.db.execute("SELECT created_at FROM results WHERE sha256 = ? AND stage = 'clear' "
+                              "AND params_hash = ?", (song.sha256, key)).fetchone()
+        if row is not None and row["created_at"] <= waiver.at:
+            return None
+        return (f"its waiver of {waiver.at} predates this clearance and does not say what it waived: "
+                "look at the flag and waive it again")
+    if result.get("verdict") == "failed":
+        return None if waiver.covers.get("params_hash") == key else \
+            "its waiver was recorded for another clearance, not this failed scan: waive it again"
+    covered = {(m.get("source"), m["track_id"]) for m in waiver.covers.get("matches", [])}
+    new = sorted({m.get("track_name") or m["track_id"] for m in result.get("matches", [])
+                  if (m.get("source"), m["track_id"]) not in covered})
+    if not new:
+        return None
+    waived = sorted({str(m.get("track_name") or m["track_id"]) for m in waiver.covers.get("matches", [])})
+    return (f"its waiver covers {', '.join(waived) or 'no match'}, not the new match(es) to {', '.join(new)}: "
+            "look at them and waive again")
+
+
+def covering_waivers(drop: Drop, songs: list[Song], results: dict[str, dict[str, Any] | None],
+                     key: str) -> tuple[dict[int, Waiver], dict[int, str]]:
+    """The live waivers that cover their song's current flag, and why each other one does not."""
+    live, covering, stale = waivers(drop), {}, {}
+    for song in songs:
+        waiver, result = live.get(song.id), results.get(song.sha256)
+        if waiver is None or result is None or result.get("verdict") == "pass":
+            continue
+        why = uncovered(drop, waiver, song, result, key)
+        if why is None:
+            covering[song.id] = waiver
+        else:
+            stale[song.id] = why
+    return covering, stale
 
 
 def require_clearance(drop: Drop, *, action: str) -> None:
     """Raise GateRefused (exit 3) unless every kept song is cleared or waived, today."""
     from dropper import reference
     from dropper.originality import stored_results
-    from dropper.stages.clear import current_key
+    from dropper.pipeline import params_hash
+    from dropper.stages.clear import STAGE, VERSION, clearance_params
 
     songs = drop.songs("kept")
     if not songs:
@@ -63,16 +146,49 @@ def require_clearance(drop: Drop, *, action: str) -> None:
         index = reference.open_index(drop)
     except MissingInput as exc:
         raise GateRefused(f"{action} refused: clearance is mandatory and {exc}") from None
-    results = stored_results(drop, songs, current_key(drop, index, songs))
-    waived = waivers(drop)
+    params = clearance_params(drop, index, songs)
+    key = params_hash(STAGE, VERSION, params)
+    results = stored_results(drop, songs, key)
+    waived, not_covered = covering_waivers(drop, songs, results, key)
+    stale = None
     problems = []
     for song in songs:
-        verdict = (results[song.sha256] or {}).get("verdict")
-        if verdict == "pass" or song.id in waived:
+        result = results[song.sha256] or {}
+        verdict = result.get("verdict")
+        if verdict == "pass" or (verdict and song.id in waived):
             continue
-        problems.append(f"{song.name} ({'flagged' if verdict == 'flagged' else 'not cleared against the current index'})")
+        waiver_note = f"; {not_covered[song.id]}" if song.id in not_covered else ""
+        if verdict == "flagged":
+            problems.append(f"{song.name} (flagged{waiver_note})")
+        elif verdict == "failed":
+            problems.append(f"{song.name} (its scan failed: {result.get('reason')}{waiver_note})")
+        else:
+            stale = stale or _what_changed(drop, params)
+            problems.append(f"{song.name} ({stale.get(song.sha256, stale[None])})")
     if problems:
         shown = ", ".join(problems[:5]) + (f" and {len(problems) - 5} more" if len(problems) > 5 else "")
         raise GateRefused(f"{action} refused: {len(problems)} kept song(s) lack a passing clearance against "
                           f"reference index {index.index_hash[:12]}: {shown}; run `dropper clear`, "
                           "or waive a song with `dropper clear --waive SONG --reason ...`")
+
+
+_PARAMS = (("index_hash", "the reference index"), ("index_format", "the index format"),
+           ("fingerprint", "the fingerprint settings"), ("thresholds", "the thresholds (drop.toml [clear])"),
+           ("drop_set", "the set of kept songs"))
+
+
+def _what_changed(drop: Drop, current: dict) -> dict[str | None, str]:
+    """Why a song has no result under the current parameters, from the last report's recorded
+    ones: per song hash (a song the report does not hold was never cleared), ``None`` for the rest."""
+    try:
+        report = json.loads((drop.reports_dir / "originality.json").read_text(encoding="utf-8"))
+        recorded, scanned = report["params"], {row["sha256"] for row in report["songs"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {None: "not cleared against the current index and parameters"}
+    changed = [label for key, label in _PARAMS if recorded.get(key) != current.get(key)]
+    if changed == ["the reference index"]:
+        reason = "not cleared against the current index"
+    else:
+        reason = "not cleared against the current index and parameters" + (
+            f": {', '.join(changed)} changed since the last clear" if changed else "")
+    return {None: reason, **{sha: "not cleared yet" for sha in {s.sha256 for s in drop.songs("kept")} - scanned}}

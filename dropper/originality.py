@@ -80,9 +80,10 @@ def stored_results(drop: Drop, songs: list[Song], key: str) -> dict[str, dict[st
 
 def write(drop: Drop, index, songs: list[Song], key: str, params: dict[str, Any]) -> dict[str, Path]:
     """Write reports/originality.json and .html (with excerpts) for the current clearance."""
-    from dropper.gate import waivers
+    from dropper.gate import covering_waivers
 
-    document = build(drop, index, songs, stored_results(drop, songs, key), params, key, waivers(drop))
+    results = stored_results(drop, songs, key)
+    document = build(drop, index, songs, results, params, key, covering_waivers(drop, songs, results, key)[0])
     validate(document)
     paths = {"json": drop.reports_dir / "originality.json", "html": drop.reports_dir / "originality.html"}
     write_text(paths["json"], to_text(document))
@@ -106,7 +107,8 @@ def audit(drop: Drop, report_path: str | Path, *, jobs: int | None = None,
     """Re-scan the songs of a report with its recorded parameters; compare the result byte for byte."""
     from dropper import reference
     from dropper.gate import waivers
-    from dropper.stages.clear import rescan
+    from dropper.pipeline import params_hash
+    from dropper.stages.clear import STAGE, VERSION, clearance_params, rescan
 
     path = Path(report_path)
     if not path.is_file():
@@ -128,6 +130,15 @@ def audit(drop: Drop, report_path: str | Path, *, jobs: int | None = None,
         return AuditResult(False, [f"song audio not in this drop: {', '.join(missing)}"])
     songs = [by_sha[row["sha256"]] for row in recorded["songs"]]
     params = {key: value for key, value in recorded["params"].items() if key not in ("score_meaning", "params_hash")}
+    if params_hash(STAGE, VERSION, params) != recorded["params"]["params_hash"]:
+        by = recorded["tool"].get("version", "?")
+        why = "the report was edited" if by == __version__ else \
+            f"the report was edited, or dropper {by}, which wrote it, hashes them differently: audit with it"
+        return AuditResult(False, [f"params: the recorded parameters do not hash to the report's params_hash "
+                                   f"{recorded['params']['params_hash'][:16]}: {why}"])
+    current = clearance_params(drop, index, drop.songs("kept"))
+    notes = [f"note: the report's {key} differ from this drop's current ones (the gate checks the current ones)"
+             for key in ("fingerprint", "thresholds", "drop_set") if params.get(key) != current[key]]
     results = rescan(drop, songs, params, jobs=jobs, ray_address=ray_address)
     recorded_waivers = {by_sha[row["sha256"]].id: _RecordedWaiver(row["waiver"])
                         for row in recorded["songs"] if row["waiver"]}
@@ -137,8 +148,8 @@ def audit(drop: Drop, report_path: str | Path, *, jobs: int | None = None,
         live = waivers(drop)
         note = [] if all(song.id in live for song in songs if song.id in recorded_waivers) else \
             ["note: a waiver recorded in the report has since been revoked"]
-        return AuditResult(True, note)
-    return AuditResult(False, _differences(recorded, fresh))
+        return AuditResult(True, notes + note)
+    return AuditResult(False, _differences(recorded, fresh) + notes)
 
 
 @dataclass(frozen=True)
@@ -155,7 +166,11 @@ def _differences(recorded: dict[str, Any], fresh: dict[str, Any]) -> list[str]:
         if old != new:
             lines.append(f"{old['name']}: report says {old['verdict']} with {len(old['matches'])} match(es), "
                          f"the re-scan gives {new['verdict']} with {len(new['matches'])}")
-    for key in ("reference", "params", "summary", "drop"):
+    if recorded["drop"] != fresh["drop"] and not lines:
+        lines.append(f"drop: the report names {recorded['drop']['title']!r} by {recorded['drop']['artist']!r}, "
+                     f"drop.toml now {fresh['drop']['title']!r} by {fresh['drop']['artist']!r} "
+                     "(every song's scan reproduces; only the title or artist changed)")
+    for key in ("reference", "params", "summary"):
         if recorded.get(key) != fresh.get(key) and not lines:
             lines.append(f"{key}: differs from the re-run")
     return lines or ["the re-run differs in formatting only (the file was edited?)"]

@@ -64,7 +64,7 @@ def add(drop: Drop, paths: list[str | os.PathLike], *, jobs: int | None = None,
     index = open_index(drop, create=True)
     files = _audio_files(paths)
     known = {track.track_id for track in index.tracks}
-    report = StageReport(stage="reference", failure_hint="the reasons are listed below; the other tracks were added")
+    report = StageReport(stage="reference")
     todo: dict[str, Task] = {}
     for path in files:
         sha = sha256_file(path)
@@ -85,6 +85,9 @@ def add(drop: Drop, paths: list[str | os.PathLike], *, jobs: int | None = None,
         # Save what was fingerprinted even when interrupted; the save itself is atomic.
         if report.count("done"):
             index.save()
+    done = report.count("done")
+    report.failure_hint = "the reasons are listed below; " + (
+        "no track was added" if not done else f"{done} other track{' was' if done == 1 else 's were'} added")
     report.notes.append(_summary(index))
     return report
 
@@ -110,19 +113,31 @@ def fingerprint_file(task: Task) -> Outcome:
 
 def rebuild(drop: Drop, *, jobs: int | None = None, ray_address: str | None = None,
             progress: Progress | None = None) -> StageReport:
-    """Fingerprint every track this drop added again into a new index (after a format change)."""
-    paths = [row["path"] for row in drop.db.execute("SELECT path FROM reference_tracks ORDER BY path")]
-    missing = [path for path in paths if not Path(path).exists()]
+    """Fingerprint every track this drop added again into a new index (after a format change).
+
+    Refused when the index holds a track whose file this drop does not know (added by another
+    drop sharing the folder, or copied in): a rebuild would drop it from the catalog unseen.
+    """
+    paths = {row["sha256"]: row["path"] for row in drop.db.execute("SELECT sha256, path FROM reference_tracks")}
+    folder = index_folder(drop)
+    unknown = [name for track_id, name in _indexed_tracks(folder).items() if track_id not in paths]
+    if unknown:
+        raise MissingInput(f"cannot rebuild the reference index: {len(unknown)} of its track(s) came from files "
+                           f"this drop does not know, e.g. {unknown[0]}; add them again with dropper reference "
+                           "add PATH (then rebuild), or take them out with dropper reference remove")
+    if not paths:
+        raise MissingInput(f"{folder}: nothing to rebuild (this drop has added no reference tracks); "
+                           "build the index with: dropper reference add PATH...")
+    missing = sorted(path for path in paths.values() if not Path(path).exists())
     if missing:
         raise MissingInput(f"cannot rebuild the reference index: {len(missing)} track file(s) are gone, "
                            f"e.g. {missing[0]}")
-    folder = index_folder(drop)
     stale = folder.with_name(folder.name + ".old")
     shutil.rmtree(stale, ignore_errors=True)
     if folder.exists():
         os.replace(folder, stale)
     try:
-        report = add(drop, paths, jobs=jobs, ray_address=ray_address, progress=progress)
+        report = add(drop, sorted(paths.values()), jobs=jobs, ray_address=ray_address, progress=progress)
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(stale, folder)
@@ -131,21 +146,35 @@ def rebuild(drop: Drop, *, jobs: int | None = None, ray_address: str | None = No
     return report
 
 
+def _indexed_tracks(folder: Path) -> dict[str, str]:
+    """Track id -> name of the tracks an index folder's manifest lists, in any format version."""
+    import json
+
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        return {str(row["track_id"]): str(row.get("name", row["track_id"])) for row in manifest["tracks"]}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
 def remove(drop: Drop, refs: list[str]) -> list[str]:
-    """Remove tracks by name, id or id prefix; returns the names removed."""
+    """Remove tracks by name, id or id prefix; returns the names removed. All or nothing: an
+    unknown or ambiguous name changes neither the index nor the database."""
     index = open_index(drop)
-    removed = []
+    chosen = {}
     for ref in refs:
         hits = [t for t in index.tracks if ref in (t.name, t.track_id)
                 or (len(ref) >= 6 and t.track_id.startswith(ref))]
         if len(hits) != 1:
             raise MissingInput(f"reference track {ref!r}: {'no' if not hits else len(hits)} tracks match "
                                "(see: dropper reference list)")
-        index.remove(hits[0].track_id)
-        drop.db.execute("DELETE FROM reference_tracks WHERE sha256 = ?", (hits[0].track_id,))
-        removed.append(hits[0].name)
+        chosen[hits[0].track_id] = hits[0].name
+    for track_id in chosen:
+        index.remove(track_id)
     index.save()
-    return removed
+    for track_id in chosen:
+        drop.db.execute("DELETE FROM reference_tracks WHERE sha256 = ?", (track_id,))
+    return list(chosen.values())
 
 
 def tracks(drop: Drop) -> tuple[str, list[CatalogTrack]]:

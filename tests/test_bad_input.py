@@ -225,7 +225,7 @@ def test_a_server_that_is_not_a_pinning_service_gets_one_line(not_a_pinning_serv
         service.find("bafkqaaa")
     assert "\n" not in str(refused.value) and "HTTP 404: <html> <body> <h1>Welcome</h1>" in str(refused.value)
     service.url = f"{not_a_pinning_service}/ok"
-    with pytest.raises(DropperError, match="/ok/pins: the answer is not JSON; is it a Pinning Service"):
+    with pytest.raises(DropperError, match="/ok/pins: the answer is not a JSON object; is it a Pinning Service"):
         service.find("bafkqaaa")
     service.close()
 

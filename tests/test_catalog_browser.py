@@ -117,3 +117,31 @@ def test_screenshots_of_the_index_and_album(browser, site: Path) -> None:
     shot.screenshot(path="/tmp/catalog-album.png", full_page=True)
     context.close()
     assert Path("/tmp/catalog-index.png").stat().st_size > 10_000
+
+
+def test_the_tempo_filter_compares_the_tempo_the_cards_show(page, base: str) -> None:
+    page.goto(base + "index.html")
+    expect(card(page, "sham sorrow")).to_contain_text("150 BPM")  # estimated 150.4
+    page.get_by_label("lowest tempo").fill("150")
+    page.get_by_label("highest tempo").fill("150")
+    expect(card(page, "sham sorrow")).to_be_visible()
+    expect(page.locator("#shown")).to_have_text("1")
+
+
+def test_search_matches_sharp_s_typed_either_way(browser, tmp_path) -> None:
+    from tests.catalog_fixtures import SONGS, FakeSong
+
+    songs = (*SONGS[:2], FakeSong("street", "Große Straße", 1.0, 130.0, "punk rock", (), (10, 10, 10)))
+    root = build_catalog_drop(tmp_path / "drop", songs, videos=False)
+    with Drop.open(root, environ={}) as drop:
+        build_site(drop)
+    context = browser.new_context()
+    try:
+        search = context.new_page()
+        for query in ("straße", "STRASSE", "Große"):
+            search.goto((root / "site").as_uri() + "/index.html")
+            search.get_by_role("searchbox").fill(query)
+            expect(card(search, "Große Straße")).to_be_visible()
+            expect(search.locator("#shown")).to_have_text("1")
+    finally:
+        context.close()

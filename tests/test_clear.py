@@ -4,6 +4,8 @@ waivers are recorded and reported, and audit reproduces a report."""
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 
 import numpy as np
 import pytest
@@ -117,9 +119,16 @@ def test_gate_blocks_until_flags_are_waived_and_the_waiver_is_reported(cleared, 
         require_clearance(open_drop(drop_dir), action="package")
     missing_reason = run_cli("clear", str(drop_dir), "--waive", "twin-b")
     assert missing_reason.returncode == 2 and "--waive needs --reason" in missing_reason.stderr
+    both = run_cli("clear", str(drop_dir), "--waive", "copycat", "--unwaive", "copycat", "--reason", "x")
+    assert both.returncode == 2 and "--waive and --unwaive" in both.stderr, both.stderr
+    waived = {}
     for name in ("copycat", "twin-a", "twin-b"):
-        run_cli("clear", str(drop_dir), "--waive", name, "--reason", "test waiver", "--author", "auditor",
-                check=True)
+        waived[name] = run_cli("clear", str(drop_dir), "--waive", name, "--reason", "test waiver",
+                               "--author", "auditor", check=True).stdout
+    # The "publishing is refused" note names only the flags still unwaived, then none.
+    flagged_line = next(line for line in waived["copycat"].splitlines() if line.startswith("flagged:"))
+    assert "copycat" not in flagged_line and "twin-a" in flagged_line and "twin-b" in flagged_line
+    assert "flagged:" not in waived["twin-b"] and "publishing is refused" not in waived["twin-b"]
     require_clearance(open_drop(drop_dir), action="package")
     songs = {song["name"]: song for song in report_of(drop_dir)["songs"]}
     assert songs["copycat"]["verdict"] == "waived"
@@ -140,6 +149,103 @@ def test_edited_report_is_not_reproduced(cleared, tmp_path):
     edited.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
     audited = run_cli("audit", str(edited), "--drop", str(drop_dir))
     assert audited.returncode == 1 and "NOT reproduced" in audited.stdout and "fury" in audited.stdout
+
+
+def test_audit_refuses_a_report_whose_parameters_were_edited(cleared, tmp_path):
+    """Parameters edited to values that give the same verdicts must not pass for the recorded run."""
+    drop_dir = cleared["drop"]
+    document = report_of(drop_dir)
+    document["params"]["thresholds"]["min_score_bits"] += 0.001  # params_hash left as it was
+    edited = tmp_path / "edited-params.json"
+    edited.write_text(json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    audited = run_cli("audit", str(edited), "--drop", str(drop_dir), "--json")
+    assert audited.returncode == 1, audited.stdout + audited.stderr
+    differences = json.loads(audited.stdout)["differences"]
+    assert len(differences) == 1 and "do not hash to the report's params_hash" in differences[0]
+    assert "the report was edited" in differences[0]
+
+
+def test_audit_notes_changed_settings_and_names_a_changed_title(cleared, tmp_path):
+    drop_dir = tmp_path / "drop"
+    shutil.copytree(cleared["drop"], drop_dir)
+    report = drop_dir / "reports" / "originality.json"
+    settings = drop_dir / "drop.toml"
+    settings.write_text(settings.read_text().replace("min_score_bits = 100.0", "min_score_bits = 120.0"))
+    audited = run_cli("audit", str(report), "--drop", str(drop_dir), "--json")
+    assert audited.returncode == 0, audited.stdout + audited.stderr
+    assert json.loads(audited.stdout)["differences"] == [
+        "note: the report's thresholds differ from this drop's current ones (the gate checks the current ones)"]
+    settings.write_text(settings.read_text().replace('title = "Fake Feelings"', 'title = "Real Feelings"'))
+    audited = run_cli("audit", str(report), "--drop", str(drop_dir), "--json")
+    assert audited.returncode == 1
+    differences = json.loads(audited.stdout)["differences"]
+    assert "'Fake Feelings'" in differences[0] and "'Real Feelings'" in differences[0]
+    assert "only the title or artist changed" in differences[0]
+
+
+def test_gate_names_changed_parameters_when_the_index_is_the_same(cleared, open_drop, tmp_path):
+    drop_dir = tmp_path / "drop"
+    shutil.copytree(cleared["drop"], drop_dir)
+    require_clearance(open_drop(drop_dir), action="package")  # cleared or waived, as the copy was
+    settings = drop_dir / "drop.toml"
+    settings.write_text(settings.read_text().replace("min_matched_s = 1.5", "min_matched_s = 2.0"))
+    with pytest.raises(GateRefused) as refused:
+        require_clearance(open_drop(drop_dir), action="package")
+    assert ("fury (not cleared against the current index and parameters: the thresholds (drop.toml [clear]) "
+            "changed since the last clear)") in str(refused.value)
+    # A waived song is not cleared under the new parameters either; its waiver holds again after
+    # `dropper clear` as long as the new clearance matches the same tracks.
+    assert "copycat (not cleared against the current index and parameters" in str(refused.value)
+
+
+def test_a_waiver_covers_the_tracks_it_waived_not_a_new_match(cleared, open_drop, tmp_path):
+    drop_dir = tmp_path / "drop"
+    shutil.copytree(cleared["drop"], drop_dir)
+    require_clearance(open_drop(drop_dir), action="package")  # copycat waived for its match to ref-dbeat
+    nothing = run_cli("clear", str(drop_dir), "--waive", "fury", "--reason", "pre-emptive")
+    assert nothing.returncode == 2 and "fury passes its clearance: there is nothing to waive" in nothing.stderr
+    # The catalog gains the music copycat was built on: a second copied passage, from another track.
+    host = synth.make_song(bpm=140, seconds=25, pattern="swing", seed=300, sr=SR)
+    sf.write(str(tmp_path / "ref-host.wav"), host[:11 * SR], SR)
+    run_cli("reference", "add", str(tmp_path / "ref-host.wav"), "--drop", str(drop_dir), check=True)
+    rerun = run_cli("clear", str(drop_dir), check=True)
+    assert ("flagged: copycat (its waiver covers ref-dbeat, not the new match(es) to ref-host: look at them "
+            "and waive again)") in rerun.stdout
+    with pytest.raises(GateRefused) as refused:
+        require_clearance(open_drop(drop_dir), action="package")
+    assert "1 kept song(s)" in str(refused.value)  # the twins' waivers cover the same twin as before
+    assert "copycat (flagged; its waiver covers ref-dbeat, not the new match(es) to ref-host" in str(refused.value)
+    songs = {song["name"]: song for song in report_of(drop_dir)["songs"]}
+    assert songs["copycat"]["verdict"] == "flagged" and songs["copycat"]["waiver"] is None
+    assert songs["twin-a"]["verdict"] == "waived"
+    run_cli("clear", str(drop_dir), "--waive", "copycat", "--reason", "the host is ours too", check=True)
+    require_clearance(open_drop(drop_dir), action="package")
+    with sqlite3.connect(drop_dir / "dropper.db") as connection:
+        rows = connection.execute("SELECT w.reason, w.revoked_at IS NULL, w.covers FROM waivers w JOIN songs s "
+                                  "ON s.id = w.song_id WHERE s.name = 'copycat' ORDER BY w.id").fetchall()
+    assert [(reason, live) for reason, live, _ in rows] == [("test waiver", 0), ("the host is ours too", 1)]
+    assert {match["track_name"] for match in json.loads(rows[-1][2])["matches"]} == {"ref-dbeat", "ref-host"}
+
+
+def test_a_waiver_recorded_before_waivers_kept_their_scope_covers_only_older_results(cleared, open_drop,
+                                                                                       tmp_path):
+    drop_dir = tmp_path / "drop"
+    shutil.copytree(cleared["drop"], drop_dir)
+
+    def legacy_waiver(at: str) -> None:  # as dropper wrote waivers before the covers column
+        with sqlite3.connect(drop_dir / "dropper.db") as connection:
+            (song_id,) = connection.execute("SELECT id FROM songs WHERE name = 'copycat'").fetchone()
+            connection.execute("UPDATE waivers SET revoked_at = ? WHERE song_id = ? AND revoked_at IS NULL",
+                               (at, song_id))
+            connection.execute("INSERT INTO waivers (song_id, reason, author, at) VALUES (?, 'old', 'ana', ?)",
+                               (song_id, at))
+
+    legacy_waiver("2000-01-01T00:00:00+00:00")  # before copycat's current clearance was made
+    with pytest.raises(GateRefused, match=r"copycat \(flagged; its waiver of 2000-01-01T00:00:00\+00:00 "
+                                          r"predates this clearance"):
+        require_clearance(open_drop(drop_dir), action="package")
+    legacy_waiver("2999-01-01T00:00:00+00:00")  # recorded with the current clearance in view
+    require_clearance(open_drop(drop_dir), action="package")
 
 
 def test_gate_blocks_again_after_the_catalog_changes(cleared, open_drop, tmp_path):

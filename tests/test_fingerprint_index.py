@@ -63,6 +63,23 @@ def test_index_hash_changes_with_the_catalog_and_not_on_reload(tmp_path):
     assert [m.track_id for m in scan(track(3)[: 10 * SR], SR, reloaded)] == ["t3"]
 
 
+def test_removing_the_last_saved_track_leaves_none_of_its_hashes(tmp_path):
+    build(tmp_path / "ix")
+    index = ReferenceIndex.load(tmp_path / "ix")
+    index.remove("t3")  # the highest track number in the saved shards
+    hashes = fingerprint(track(3), SR).hashes
+    _, numbers, _ = index.lookup(hashes)
+    assert numbers.size and set(numbers.tolist()) <= {0, 1}  # before the save: only t1, t2 answer
+    assert scan(track(3)[: 10 * SR], SR, index) == []
+    index.save()
+    manifest = json.loads((tmp_path / "ix" / "manifest.json").read_text())
+    entries = sum(np.load(tmp_path / "ix" / name).shape[0] for name in manifest["shards"])
+    assert entries == sum(t["n_hashes"] for t in manifest["tracks"])  # t3's hashes are gone, not relabelled
+    reloaded = ReferenceIndex.load(tmp_path / "ix")
+    assert [t.track_id for t in reloaded.tracks] == ["t1", "t2"]
+    assert [m.track_id for m in scan(track(2)[: 10 * SR], SR, reloaded)] == ["t2"]
+
+
 def test_added_track_is_found_after_a_save_of_a_loaded_index(tmp_path):
     build(tmp_path / "ix", seeds=(1,))
     index = ReferenceIndex.load(tmp_path / "ix")
@@ -132,6 +149,52 @@ def test_an_index_of_an_older_format_asks_for_a_rebuild(tmp_path):
     path.write_text(json.dumps(manifest))
     with pytest.raises(index_module.IndexError_, match="index format 2, this dropper reads 3; rebuild"):
         ReferenceIndex.load(tmp_path / "ix")
+
+
+def _drop_key(manifest: dict, key: str) -> None:
+    del manifest[key]
+
+
+def _swap_peak_starts(manifest: dict) -> None:
+    first, second = manifest["tracks"][0], manifest["tracks"][1]
+    first["peak_start"], second["peak_start"] = second["peak_start"], first["peak_start"]
+
+
+def _more_hashes(manifest: dict) -> None:
+    manifest["tracks"][0]["n_hashes"] += 1
+
+
+DAMAGE = {
+    "not an object": lambda manifest: [manifest],
+    "no params": lambda manifest: _drop_key(manifest, "params"),
+    "no tracks": lambda manifest: _drop_key(manifest, "tracks"),
+    "unknown param": lambda manifest: manifest["params"].update(bogus=1),
+    "track without its peaks": lambda manifest: _drop_key(manifest["tracks"][0], "peak_start"),
+    "peaks of another track": _swap_peak_starts,
+    "a count that is not a number": lambda manifest: manifest["tracks"][0].update(n_peaks="many"),
+    "more hashes than the shards hold": _more_hashes,
+    "shards not a list": lambda manifest: manifest.update(shards="shard-00.npy"),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_manifest_is_one_error_that_asks_for_a_rebuild(tmp_path, damage):
+    build(tmp_path / "ix", seeds=(1, 2))
+    path = tmp_path / "ix" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    changed = DAMAGE[damage](manifest)
+    path.write_text(json.dumps(manifest if changed is None else changed))
+    with pytest.raises(index_module.IndexError_, match="rebuild the index") as raised:
+        ReferenceIndex.load(tmp_path / "ix")
+    assert "\n" not in str(raised.value)
+
+
+def test_an_index_emptied_by_removals_loads_and_finds_nothing(tmp_path):
+    index = build(tmp_path / "ix", seeds=(1,))
+    index.remove("t1")
+    index.save()
+    reloaded = ReferenceIndex.load(tmp_path / "ix")
+    assert reloaded.tracks == [] and scan(track(1)[: 8 * SR], SR, reloaded) == []
 
 
 def test_compiled_peak_picking_agrees_with_scipy_filters():

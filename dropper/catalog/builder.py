@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dropper import schemas
 from dropper.catalog import album
 from dropper.catalog.model import Catalog, CatalogSong, collect
 from dropper.templates import render_template
@@ -56,18 +57,38 @@ class SiteReport:
                 "seconds": round(self.seconds, 3), "notes": self.notes}
 
 
-def build_site(drop: Drop, *, gateway: str = DEFAULT_IPFS_GATEWAY, catalog: Catalog | None = None) -> SiteReport:
+def build_site(drop: Drop, *, gateway: str = DEFAULT_IPFS_GATEWAY, catalog: Catalog | None = None,
+               reference_clips: bool = False) -> SiteReport:
     """Build ``<drop>/site/`` from the kept songs; IPFS links go through ``gateway``.
 
-    ``catalog`` is ``collect(drop)`` where the caller already has it.
+    ``catalog`` is ``collect(drop)`` where the caller already has it. The site's copy of the
+    originality report leaves out the audio clips of the reference (training) tracks unless
+    ``reference_clips``: they stay in the auditor's report, reports/originality.html, which the
+    public copy links to.
     """
     started = time.perf_counter()
     catalog = collect(drop) if catalog is None else catalog
     final, fresh = drop.root / SITE_DIR, drop.root / f"{SITE_DIR}.new"
+    exported = _catalog_json(catalog)  # checked first: an invalid export leaves site/ as it was
+    schemas.validate(json.loads(exported), "catalog.schema.json", source="site/catalog.json")
     shutil.rmtree(fresh, ignore_errors=True)
     report = SiteReport(folder=final, songs=len(catalog.songs))
+    try:
+        _fill(drop, fresh, catalog, gateway, exported, report, reference_clips=reference_clips)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+    _swap(fresh, final)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _fill(drop: Drop, fresh: Path, catalog: Catalog, gateway: str, exported: str, report: SiteReport, *,
+          reference_clips: bool) -> None:
+    """Write every file of the site into ``fresh``."""
     media = _place_media(catalog.songs, fresh / "media", report)
-    has_report = _copy_report(drop, fresh, "originality", "Originality report", "run dropper clear")
+    has_report = (_copy_report(drop, fresh, "originality", "Originality report", "run dropper clear")
+                  if reference_clips else _public_originality(drop, fresh))
     if not has_report:
         report.notes.append("no originality report yet (run dropper clear): footers link to a placeholder")
     _copy_report(drop, fresh, "carbon", "Carbon report", "run dropper carbon")
@@ -88,11 +109,9 @@ def build_site(drop: Drop, *, gateway: str = DEFAULT_IPFS_GATEWAY, catalog: Cata
             ipfs=_ipfs_links(song, catalog, gateway), previous=neighbours[0], next=neighbours[1], **context)
     for name, text in pages.items():
         _write(fresh / name, text)
-    _write(fresh / "catalog.json", _catalog_json(catalog))
+    _write(fresh / "catalog.json", exported)
     _write(fresh / "catalog.csv", _catalog_csv(catalog))
-    _swap(fresh, final)
-    report.pages, report.seconds = len(pages), time.perf_counter() - started
-    return report
+    report.pages = len(pages)
 
 
 def _ensure_dir(path: Path) -> Path:
@@ -142,6 +161,46 @@ def _copy_report(drop: Drop, site: Path, name: str, title: str, hint: str) -> bo
     return True
 
 
+AUDITOR_REPORT = "../reports/originality.html"  # from site/originality.html, in the drop and in the CAR
+
+
+def _public_originality(drop: Drop, site: Path) -> bool:
+    """The originality report for the public: the auditor's page rendered again without the audio
+    clips of the reference (training) tracks, each flag linking to the auditor's report instead.
+    Spectrogram excerpts and the drop's own clips are kept. False when there is no report yet."""
+    from dropper.files import read_json
+    from dropper.originality_html import EXCERPT_SR, PAD_S
+
+    source = drop.reports_dir / "originality.json"
+    if not (drop.reports_dir / "originality.html").is_file() or not source.is_file():
+        return _copy_report(drop, site, "originality", "Originality report", "run dropper clear")
+    document = read_json(source, f"run dropper clear {drop.root} again")
+    excerpts, published = drop.reports_dir / "originality", site / "originality"
+
+    def excerpt(stem: str, start_s: float, *, audio: bool) -> dict[str, str | None] | None:
+        if not (excerpts / f"{stem}.png").is_file():
+            return None  # the audio was not available when the report was written
+        for suffix in (".png", ".ogg") if audio else (".png",):
+            if (excerpts / f"{stem}{suffix}").is_file():
+                _ensure_dir(published)
+                _link_or_copy(str(excerpts / f"{stem}{suffix}"), str(published / f"{stem}{suffix}"))
+        first = max(0, int((start_s - PAD_S) * EXCERPT_SR))
+        return {"image": f"{published.name}/{stem}.png", "from_s": f"{first / EXCERPT_SR:.2f}",
+                "audio": f"{published.name}/{stem}.ogg" if audio else None}
+
+    flags = []
+    for song in document["songs"]:
+        for number, match in enumerate(song["matches"], start=1):
+            stem = f"{song['name']}-{number}"
+            flags.append({"song": song, "match": match, "number": number,
+                          "query": excerpt(f"{stem}-song", match["query_start_s"], audio=True),
+                          "other": excerpt(f"{stem}-{match['source']}", match["reference_start_s"],
+                                           audio=match["source"] != "reference")})
+    _write(site / "originality.html", render_template("originality.html.j2", report=document, flags=flags,
+                                                      folder=published.name, auditor_report=AUDITOR_REPORT))
+    return True
+
+
 def _link_or_copy(source: str, target: str) -> None:
     try:
         os.link(source, target)
@@ -161,17 +220,20 @@ def _swap(fresh: Path, final: Path) -> None:
 
 def _card(song: CatalogSong, media: dict[str, dict[str, str]]) -> dict[str, Any]:
     files = media.get(song.sha256, {})
+    text = " ".join(filter(None, [song.title, song.name, song.style, *song.distinctions, song.notes]))
+    # The page lower-cases the query with JavaScript's toLowerCase, which Python's lower() matches;
+    # the case-folded form is added where it differs, so "strasse" finds "Straße" too.
+    search = text.lower() if text.lower() == text.casefold() else f"{text.lower()}\n{text.casefold()}"
     return {"song": song, "href": f"songs/{song.slug}.html", "gif": files.get("gif"),
-            "poster": files.get("poster"), "search": " ".join(
-                filter(None, [song.title, song.name, song.style, *song.distinctions, song.notes])).casefold()}
+            "poster": files.get("poster"), "search": search}
 
 
 def _filters(songs: list[CatalogSong]) -> dict[str, Any]:
-    tempos = [s.tempo_bpm for s in songs if s.tempo_bpm is not None]
+    tempos = [s.tempo_shown for s in songs if s.tempo_shown is not None]
     temperatures = [s.temperature for s in songs if s.temperature is not None]
     return {"styles": sorted({s.style for s in songs if s.style}),
             "tags": sorted({tag for s in songs for tag in s.distinctions}),
-            "tempo": (int(min(tempos, default=0)), int(max(tempos, default=0)) + 1),
+            "tempo": (min(tempos, default=0), max(tempos, default=0)),
             "temperature": (min(temperatures, default=0.0), max(temperatures, default=0.0))}
 
 

@@ -176,7 +176,11 @@ def least_squares(xs: Sequence[float], ys: Sequence[float]) -> tuple[float, floa
 
 
 def correlation_sentence(r: float | None, n: int) -> str:
-    """What the album shows about temperature and tempo, in plain words."""
+    """What the album shows about temperature and tempo, in plain words (``r`` from :func:`pearson`:
+    None with fewer than 3 songs, or when they all share one temperature or one tempo)."""
+    if r is None and n >= 3:
+        return (f"The {n} songs with a pulse all have the same temperature or the same tempo, so this album "
+                "cannot say whether higher temperature gives faster tempos.")
     if r is None:
         return (f"Too few songs with both a temperature and a pulse ({n}) to say whether higher "
                 "temperature gives faster tempos.")

@@ -68,10 +68,15 @@ class CatalogSong:
         return f"{seconds // 60}:{seconds % 60:02d}"
 
     @property
+    def tempo_shown(self) -> int | None:
+        """The tempo as pages show it (whole BPM); the index page's tempo filter compares this."""
+        return None if self.tempo_bpm is None else int(f"{self.tempo_bpm:.0f}")
+
+    @property
     def tempo_label(self) -> str:
         if self.tempo_bpm is None:
             return "tempo unknown"
-        return "ambient (no pulse)" if self.tempo_bpm == 0 else f"{self.tempo_bpm:.0f} BPM"
+        return "ambient (no pulse)" if self.tempo_bpm == 0 else f"{self.tempo_shown} BPM"
 
     def annotation_row(self) -> dict[str, Any]:
         """The flat row of catalog.csv (and the core of catalog.json)."""

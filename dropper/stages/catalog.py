@@ -47,7 +47,10 @@ def site_key(drop: Drop, catalog: Catalog) -> str:
     files, templates."""
     from dropper.catalog.builder import _catalog_json
 
-    parts = {"version": __version__, "catalog": _catalog_json(catalog), "contract": catalog.contract}
+    parts = {"version": __version__, "catalog": _catalog_json(catalog), "contract": catalog.contract,
+             "gateway": drop.config.catalog.gateway,
+             "media": {song.sha256: {role: path.name for role, path in sorted(song.media.items())}
+                       for song in catalog.songs}}
     for path in (drop.build_dir / "package.json", drop.reports_dir / "originality.json",
                  drop.reports_dir / "carbon.json"):
         parts[path.name] = path.read_text(encoding="utf-8") if path.is_file() else None

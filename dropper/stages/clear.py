@@ -73,7 +73,14 @@ def run(drop: Drop, *, force: bool = False, jobs: int | None = None,
                        force=force, jobs=jobs, ray_address=ray_address, progress=progress)
     report.notes += notes
     written = originality.write(drop, index, songs, report.params_hash, params)
-    flagged = [song.name for song in report.songs if song.result.get("verdict") == "flagged"]
+    from dropper.gate import covering_waivers
+
+    waived, stale = covering_waivers(drop, songs, originality.stored_results(drop, songs, report.params_hash),
+                                     report.params_hash)
+    ids = {song.sha256: song.id for song in songs}
+    flagged = [song.name + (f" ({stale[ids.get(song.sha256)]})" if ids.get(song.sha256) in stale else "")
+               for song in report.songs
+               if song.result.get("verdict") == "flagged" and ids.get(song.sha256) not in waived]
     if flagged:
         report.notes.append(f"flagged: {', '.join(flagged)} — see {drop.relative(written['html'])}; "
                             "publishing is refused until each is fixed or waived "
