@@ -99,6 +99,8 @@ class ReferenceIndex:
         self._saved = saved
         # track_id -> (track number in the saved shards, first peak row) for saved tracks
         self._saved_rows = dict(saved_rows)
+        # tracks in the saved shards (their numbers are 0..n-1), removed ones included
+        self._n_saved = len(saved_rows)
         self._pending: dict[str, TrackPrint] = {}
         self._lookup_cache: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -123,18 +125,32 @@ class ReferenceIndex:
             manifest = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise IndexError_(f"{path}: unreadable index manifest ({exc}); rebuild the index") from None
+        if not isinstance(manifest, dict):
+            raise IndexError_(f"{path}: not an index manifest (a JSON object); rebuild the index")
         if manifest.get("format_version") != FORMAT_VERSION:
             raise IndexError_(f"{path}: index format {manifest.get('format_version')!r}, this dropper "
                               f"reads {FORMAT_VERSION}; rebuild the index")
-        params = FingerprintParams.from_dict(manifest["params"])
-        tracks = [ReferenceTrack(**{k: row[k] for k in ReferenceTrack.__dataclass_fields__})
-                  for row in manifest["tracks"]]
-        rows = {row["track_id"]: (number, row["peak_start"])
-                for number, row in enumerate(manifest["tracks"])}
+        try:
+            params = FingerprintParams.from_dict(manifest["params"])
+            tracks = [ReferenceTrack(**{k: row[k] for k in ReferenceTrack.__dataclass_fields__})
+                      for row in manifest["tracks"]]
+            rows = {row["track_id"]: (number, int(row["peak_start"]))
+                    for number, row in enumerate(manifest["tracks"])}
+            names = [*manifest["shards"], manifest["peak_frames"], manifest["peak_bins"]]
+            if len(manifest["shards"]) != 1 << SHARD_BITS or not all(isinstance(n, str) for n in names):
+                raise ValueError(f"expected {1 << SHARD_BITS} shard file names")
+        except KeyError as exc:
+            raise IndexError_(f"{path}: damaged index manifest (no {exc.args[0]!r}); rebuild the index") from None
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise IndexError_(f"{path}: damaged index manifest ({exc}); rebuild the index") from None
         try:
             saved = _Shards(folder, manifest)
         except (OSError, ValueError) as exc:
             raise IndexError_(f"{folder}: index shard missing or damaged ({exc}); rebuild the index") from None
+        try:
+            _check_sizes(path, tracks, rows, saved)
+        except TypeError as exc:
+            raise IndexError_(f"{path}: damaged index manifest ({exc}); rebuild the index") from None
         index = cls(folder, params, tracks, saved, rows)
         if manifest.get("index_hash") != index.index_hash:
             raise IndexError_(f"{path}: index_hash does not match its tracks; rebuild the index")
@@ -214,7 +230,7 @@ class ReferenceIndex:
         position = {t.track_id: i for i, t in enumerate(self.tracks)}
         if self._saved is not None and self._saved_rows:
             row, saved_number, frame = self._lookup_saved(hashes)
-            n_saved = max(n for n, _ in self._saved_rows.values()) + 1
+            n_saved = self._n_saved
             to_public = np.full(n_saved, -1, np.int64)
             for track_id, (number, _) in self._saved_rows.items():
                 to_public[number] = position[track_id]
@@ -308,6 +324,7 @@ class ReferenceIndex:
         self._cleanup(set(shard_names) | {manifest["peak_frames"], manifest["peak_bins"]})
         self._saved = _Shards(self.folder, manifest)
         self._saved_rows = {t.track_id: (i, int(starts[i])) for i, t in enumerate(tracks)}
+        self._n_saved = len(tracks)
         self._pending = {}
         self._lookup_cache = None
 
@@ -315,7 +332,7 @@ class ReferenceIndex:
         """Saved track number -> new track number (-1: removed or replaced)."""
         if self._saved is None or not self._saved_rows:
             return None
-        remap = np.full(max(n for n, _ in self._saved_rows.values()) + 1, -1, np.int64)
+        remap = np.full(self._n_saved, -1, np.int64)
         for track_id, (old, _) in self._saved_rows.items():
             remap[old] = number[track_id]
         return remap
@@ -328,6 +345,26 @@ class ReferenceIndex:
         for path in self.folder.glob(".*.part"):
             with contextlib.suppress(OSError):
                 path.unlink()
+
+
+def _check_sizes(path: Path, tracks: list[ReferenceTrack], rows: dict[str, tuple[int, int]],
+                 saved: _Shards) -> None:
+    """Raise IndexError_ unless the manifest's counts agree with the saved arrays (cheap: shapes only).
+
+    Each track's peaks follow the previous track's, and the shards hold every track's hashes:
+    a manifest edited or paired with other arrays would otherwise scan against wrong peaks.
+    """
+    start = 0
+    for track in tracks:
+        if rows.get(track.track_id, (None, None))[1] != start:
+            raise IndexError_(f"{path}: damaged index manifest (peaks of {track.name!r} are not where the "
+                              "manifest says); rebuild the index")
+        start += track.n_peaks
+    shard_entries = sum(int(keys.shape[0]) for keys in saved.keys)
+    if (len(rows) != len(tracks) or start != saved.peak_frames.shape[0] or start != saved.peak_bins.shape[0]
+            or shard_entries != sum(track.n_hashes for track in tracks)):
+        raise IndexError_(f"{path}: the index manifest does not match its shard and peak files "
+                          "(damaged or mixed with another index); rebuild the index")
 
 
 def _pack(prints: list[tuple[int, TrackPrint]]) -> np.ndarray:
@@ -344,8 +381,7 @@ def _pack(prints: list[tuple[int, TrackPrint]]) -> np.ndarray:
 def _renumber(keys: np.ndarray, remap: np.ndarray) -> np.ndarray:
     """Keys with their track numbers mapped through ``remap``; keys of removed tracks dropped."""
     old = ((keys >> np.uint64(_TRACK_SHIFT)) & np.uint64(_LOW_MASK)).astype(np.int64)
-    old = np.minimum(old, remap.size - 1) if remap.size else old
-    new = remap[old] if remap.size else np.full(keys.size, -1)
+    new = remap[old]
     keep = new >= 0
     track_mask = np.uint64(_LOW_MASK << _TRACK_SHIFT)
     return (keys[keep] & ~track_mask) | (new[keep].astype(np.uint64) << np.uint64(_TRACK_SHIFT))
