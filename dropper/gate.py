@@ -61,6 +61,9 @@ def waive(drop: Drop, song: Song, *, reason: str, author: str) -> Waiver:
     index and parameters (see the module docstring). Refused for a song without such a
     clearance, or one that passes it."""
     reason = check_reason(reason)
+    if song.id not in {kept.id for kept in drop.songs("kept")}:
+        raise ConfigError(f"{song.name} is not kept: only kept songs are cleared and published, "
+                          "so there is nothing to waive")
     key, result = current_result(drop, song)
     if result is None:
         raise MissingInput(f"{song.name}: not cleared against the current index and parameters yet: run "

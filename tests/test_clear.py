@@ -269,3 +269,12 @@ def test_drop_toml_defaults_are_the_shipped_calibrated_thresholds():
     shipped = ClearanceThresholds()
     for key in ("min_score_bits", "min_matched_s", "min_agreement"):
         assert getattr(settings, key) == getattr(shipped, key), key
+
+
+def test_waiving_a_song_that_is_not_kept_says_so(cleared, tmp_path):
+    drop_dir = tmp_path / "drop"
+    shutil.copytree(cleared["drop"], drop_dir)
+    run_cli("annotate", "haze", "--drop", str(drop_dir), "--reject", "--reason", "too quiet", check=True)
+    refused = run_cli("clear", str(drop_dir), "--waive", "haze", "--reason", "x")
+    assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+    assert "haze is not kept" in refused.stderr and "nothing to waive" in refused.stderr
