@@ -54,6 +54,20 @@ def test_torch_analysis_matches_numpy_within_tolerance(pattern, bpm, seed):
     assert ours.chroma.max() > 0.5 and ours.bands.max() > (0.5 if pattern != "ambient" else 0.0)
 
 
+@pytest.mark.parametrize("fps", [4.0, 24.0])
+def test_torch_analysis_follows_the_same_clock_at_other_frame_rates(fps):
+    # 4 fps: six analysis frames of 918.75 samples per video frame; 24 fps: one of 918.75. The
+    # windows start on fractional hops, rounded to a sample, on both paths.
+    y = synth.make_song(bpm=190, seconds=6.0, pattern="blast", seed=2)
+    settings = VisualSettings(**{**SMALL.to_dict(), "fps": fps})
+    ours, theirs = features(y, 22050, settings), features(y, 22050, settings, device=CPU)
+    assert theirs.frames == ours.frames == round(6.0 * fps)
+    for name in ("chroma", "bands", "loudness"):
+        error = np.abs(getattr(ours, name) - getattr(theirs, name))
+        assert error.max() <= torch_analysis.FEATURE_TOLERANCE, name
+    assert ours.bands.max() > 0.5
+
+
 def test_torch_median_filter_is_exact_and_stickiness_matches():
     rng = np.random.default_rng(0)
     x = rng.random((40, 90)).astype(np.float32)

@@ -1,5 +1,8 @@
 """Per-video-frame features of a song: pitch-class energies from the harmonic part, band
-brightness from the percussive part, and loudness, computed once at the video frame rate.
+brightness from the percussive part, and loudness.
+
+The spectral analysis runs at least every 1024 samples, whatever the video frame rate, so every
+sample is heard; each video frame takes one row from its analysis frames (:mod:`.clock`).
 
 The audio is read and analysed in chunks of ~35 s, so memory does not grow with song length;
 chunk seams are exact (each chunk carries the context the STFT and median filters need).
@@ -15,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from dropper.errors import AudioError, MissingInput
+from dropper.visualize.clock import AnalysisClock, per_video_frame, uniform_step
 from dropper.visualize.median import median_filter_rows
 from dropper.visualize.settings import VisualSettings
 
@@ -40,10 +44,11 @@ class Features:
     ----------
     fps : frames per second of the rows.
     duration_s : song duration in seconds.
-    chroma : (frames, 12) float32 in [0, 1], harmonic level of pitch classes C..B (sticky).
+    chroma : (frames, 12) float32 in [0, 1], harmonic level of pitch classes C..B over the frame
+        (sticky).
     bands : (frames, n_bands) float32 in [0, 1], A-weighted percussive brightness per mel band,
-        low to high (sticky).
-    loudness : (frames,) float32 in [0, 1], A-weighted level of the whole mix.
+        low to high, its loudest moment within the frame (sticky).
+    loudness : (frames,) float32 in [0, 1], A-weighted level of the whole mix over the frame.
     """
 
     fps: float
@@ -151,9 +156,8 @@ def read_mono(path: str | Path) -> Iterator[np.ndarray]:
 
 @dataclass(frozen=True, eq=False)
 class Filterbanks:
-    """The analysis' fixed matrices for one frame rate and band count (built once, cached)."""
+    """The analysis' fixed matrices for one band count (built once, cached)."""
 
-    hop: int
     window: np.ndarray
     chroma: np.ndarray  # (12, bins)
     mel: np.ndarray  # (n_bands, bins), rows sum to 1, A-weighting folded in
@@ -161,7 +165,7 @@ class Filterbanks:
 
 
 @functools.lru_cache(maxsize=8)
-def filterbanks(fps: float, n_bands: int) -> Filterbanks:
+def filterbanks(n_bands: int) -> Filterbanks:
     import librosa
     from scipy.signal import get_window
 
@@ -180,8 +184,7 @@ def filterbanks(fps: float, n_bands: int) -> Filterbanks:
     mel = mel / np.maximum(mel.sum(axis=1, keepdims=True), EPS) * a_weight[None, :]
     window = get_window("hann", N_FFT).astype(np.float32)
     window /= window.sum() / 2.0  # a full-scale sine peaks at magnitude 1
-    hop = max(1, int(round(SR / fps)))
-    return Filterbanks(hop, window, chroma, mel.astype(np.float32), a_weight.astype(np.float32))
+    return Filterbanks(window, chroma, mel.astype(np.float32), a_weight.astype(np.float32))
 
 
 def hpss_masks(magnitude: np.ndarray, margin: float, kernel: int = KERNEL) -> tuple[np.ndarray, np.ndarray]:
@@ -207,21 +210,17 @@ def _softmask(x: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 def _features_from_blocks(blocks: Iterator[np.ndarray], settings: VisualSettings, device) -> Features:
-    levels, sticky = _chunk_levels, stickiness
+    analyse, sticky = _chunk_levels, stickiness
     if device is not None:
         from dropper.visualize import torch_analysis
 
-        levels = functools.partial(torch_analysis.chunk_levels, device=device)
+        analyse = functools.partial(torch_analysis.chunk_levels, device=device)
         sticky = functools.partial(torch_analysis.stickiness, device=device)
-    bank = filterbanks(settings.fps, settings.n_bands)
-    rows = [row for row in _analysis_chunks(blocks, bank, settings, levels)]
-    n_samples = rows.pop()  # the generator's last item is the sample count
-    levels = np.concatenate(rows, axis=0) if rows else np.zeros((0, 13 + settings.n_bands), np.float32)
+    bank = filterbanks(settings.n_bands)
+    clock = AnalysisClock.for_fps(settings.fps, SR)
+    levels, n_samples = _video_frame_levels(_analysis_chunks(blocks, bank, clock, settings.margin, analyse),
+                                            clock, settings.fps)
     duration_s = n_samples / SR
-    frames = max(1, int(np.ceil(duration_s * settings.fps - 1e-6)))
-    # Analysis frames sit every ``hop`` samples; video frames every 1/fps seconds.
-    position = np.arange(frames) / settings.fps * SR / bank.hop
-    levels = _interpolate_rows(levels, position)
     span = settings.ceiling_db - settings.floor_db
     scaled = np.clip((levels - settings.floor_db) / span, 0.0, 1.0).astype(np.float32)
     chroma = sticky(scaled[:, :12], decay_per_frame(settings.harmonic_half_life_s, settings.fps))
@@ -230,21 +229,40 @@ def _features_from_blocks(blocks: Iterator[np.ndarray], settings: VisualSettings
                     loudness=scaled[:, 12].copy())
 
 
-def _interpolate_rows(levels: np.ndarray, position: np.ndarray) -> np.ndarray:
-    if levels.shape[0] == 0:
-        return np.full((position.size, levels.shape[1]), -200.0, np.float32)
-    index = np.clip(position, 0, levels.shape[0] - 1)
-    low = np.floor(index).astype(np.int64)
-    high = np.minimum(low + 1, levels.shape[0] - 1)
-    frac = (index - low).astype(np.float32)[:, None]
-    return levels[low] * (1 - frac) + levels[high] * frac
+def _video_frame_levels(chunks: Iterator, clock: AnalysisClock, fps: float) -> tuple[np.ndarray, int]:
+    """(video frames, 13 + n_bands) dB rows from ``_analysis_chunks``, and the sample count.
+
+    Whole video frames are reduced as their chunk comes (memory does not grow with the number
+    of analysis frames); the last two wait for the end, so that the last video frame can take
+    every analysis frame after it.
+    """
+    per_frame = clock.per_frame
+    done: list[np.ndarray] = []
+    waiting = np.zeros((0, 0), np.float32)
+    for item in chunks:
+        if not isinstance(item, np.ndarray):
+            n_samples = item
+            break
+        waiting = item if waiting.size == 0 else np.concatenate([waiting, item])
+        ready = (waiting.shape[0] // per_frame - 2) * per_frame
+        if ready > 0:
+            done.append(per_video_frame(waiting[:ready], ready // per_frame, per_frame))
+            waiting = waiting[ready:]
+    shown = sum(rows.shape[0] for rows in done)
+    frames = max(shown + 1, int(np.ceil(n_samples / SR * fps - 1e-6)))
+    # Frames centred on the song's end or after it only gave the HPSS filters their context.
+    heard = clock.count_through(n_samples - 1) - shown * per_frame
+    done.append(per_video_frame(waiting[:max(1, heard)], frames - shown, per_frame))
+    return np.concatenate(done, axis=0), n_samples
 
 
-def _analysis_chunks(blocks: Iterator[np.ndarray], bank: Filterbanks, settings: VisualSettings, levels):
+def _analysis_chunks(blocks: Iterator[np.ndarray], bank: Filterbanks, clock: AnalysisClock, margin: float,
+                     analyse):
     """Yield (frames, 13 + n_bands) dB rows [chroma 12, loudness, bands] chunk by chunk, then
-    the total number of samples; ``levels(segment, bank, margin)`` analyses one chunk."""
-    hop, half, context = bank.hop, N_FFT // 2, KERNEL // 2
-    chunk = max(4 * KERNEL, round(_CHUNK_SECONDS * SR / hop))
+    the total number of samples; ``analyse(segment, starts, bank, margin)`` analyses the windows
+    of one chunk, starting at ``starts`` within ``segment``."""
+    half, context = N_FFT // 2, KERNEL // 2
+    chunk = max(4 * KERNEL, round(_CHUNK_SECONDS * SR / clock.hop))
     buffer = np.zeros(0, np.float32)
     buffer_start = 0  # global index of buffer[0]
     total = 0
@@ -258,21 +276,20 @@ def _analysis_chunks(blocks: Iterator[np.ndarray], bank: Filterbanks, settings: 
             buffer = np.concatenate([buffer, np.asarray(block, np.float32)])
             total += len(block)
         while True:
-            n_frames = 1 + total // hop if finished else None
+            n_frames = clock.count_through(total) if finished else None
             stop = done + chunk if n_frames is None else min(done + chunk, n_frames)
-            if n_frames is None and (stop + context) * hop + half > total:
+            if n_frames is None and clock.centres(stop + context, stop + context + 1)[0] + half > total:
                 break  # wait for more audio
             if stop <= done:
                 break
-            first, last = done - context, stop + context
+            first, last = max(done - context, 0), stop + context
             if n_frames is not None:
-                first, last = max(first, 0), min(last, n_frames)
-            else:
-                first = max(first, 0)
-            segment = _samples(buffer, buffer_start, first * hop - half, (last - 1) * hop + half)
-            yield levels(segment, bank, settings.margin)[done - first: stop - first]
+                last = min(last, n_frames)
+            centres = clock.centres(first, last)
+            segment = _samples(buffer, buffer_start, centres[0] - half, centres[-1] + half)
+            yield analyse(segment, centres - centres[0], bank, margin)[done - first: stop - first]
             done = stop
-            keep_from = max(0, (done - context) * hop - half)
+            keep_from = max(0, int(clock.centres(done - context, done - context + 1)[0]) - half)
             buffer = buffer[keep_from - buffer_start:]
             buffer_start = keep_from
             if n_frames is not None and done >= n_frames:
@@ -289,11 +306,13 @@ def _samples(buffer: np.ndarray, buffer_start: int, start: int, stop: int) -> np
     return out
 
 
-def _chunk_levels(segment: np.ndarray, bank: Filterbanks, margin: float) -> np.ndarray:
+def _chunk_levels(segment: np.ndarray, starts: np.ndarray, bank: Filterbanks, margin: float) -> np.ndarray:
     from numpy.lib.stride_tricks import sliding_window_view
     from scipy.fft import rfft
 
-    frames = sliding_window_view(segment, N_FFT)[:: bank.hop] * bank.window
+    windows = sliding_window_view(segment, N_FFT)
+    step = uniform_step(starts)
+    frames = windows[::step] * bank.window if step else np.multiply(windows[starts], bank.window)
     magnitude = np.ascontiguousarray(np.abs(rfft(frames, axis=1)).T.astype(np.float32))
     mask_h, mask_p = hpss_masks(magnitude, margin)
     power = magnitude ** 2
@@ -309,3 +328,4 @@ def _chunk_levels(segment: np.ndarray, bank: Filterbanks, margin: float) -> np.n
     bands = bank.mel @ percussive * BAND_GAIN
     stacked = np.concatenate([chroma, loud[None, :], bands], axis=0)
     return (10.0 * np.log10(stacked + EPS)).T.astype(np.float32)
+

@@ -1,7 +1,8 @@
 """One song in, its music video (MP4), timelapse GIF and poster (PNG) out.
 
-Analysis runs once at the video frame rate; frames are drawn one at a time (a batch at a time
-on torch) and streamed to ffmpeg, so memory stays flat however long the song is.
+Analysis runs once per song, one row of features per video frame; frames are drawn one at a
+time (a batch at a time on torch) and streamed to ffmpeg, so memory stays flat however long the
+song is.
 """
 
 from __future__ import annotations

@@ -24,18 +24,24 @@ from dropper.visualize.analysis import (
     Filterbanks,
     check_decay,
 )
+from dropper.visualize.clock import uniform_step
 from dropper.visualize.median import reflect_index
 
 FEATURE_TOLERANCE = 2e-3  # max abs difference from the numpy path, features on a 0-1 scale
 _BLOCK_ELEMENTS = 1 << 23  # median windows held at once (32 MiB of float32)
 
 
-def chunk_levels(segment: np.ndarray, bank: Filterbanks, margin: float, *, device: torch.device) -> np.ndarray:
-    """(frames, 13 + n_bands) dB rows [chroma 12, loudness, bands] of one chunk of samples:
-    the twin of ``analysis._chunk_levels``."""
+def chunk_levels(segment: np.ndarray, starts: np.ndarray, bank: Filterbanks, margin: float, *,
+                 device: torch.device) -> np.ndarray:
+    """(frames, 13 + n_bands) dB rows [chroma 12, loudness, bands] of the windows starting at
+    ``starts`` in one chunk of samples: the twin of ``analysis._chunk_levels``."""
     window, chroma_bank, mel, a_weight = _bank_tensors(bank, device)
     y = torch.from_numpy(np.ascontiguousarray(segment, np.float32)).to(device)
-    frames = y.unfold(0, N_FFT, bank.hop) * window
+    step = uniform_step(starts)
+    if step:
+        frames = y.unfold(0, N_FFT, step) * window
+    else:
+        frames = y.unfold(0, N_FFT, 1)[torch.from_numpy(starts).to(device)] * window
     magnitude = torch.fft.rfft(frames, dim=1).abs().T.contiguous()  # (bins, frames)
     mask_h, mask_p = hpss_masks(magnitude, margin)
     power = magnitude ** 2
