@@ -189,7 +189,7 @@ def title(drop_dir: str, preview_count: int | None, force: bool, as_json: bool) 
         report = stage.run(drop, force=force)
     lines = [report.summary()] + [f"  {song.name}: {song.result['title']}"
                                   + (" (set by hand)" if song.result["source"] == "human" else "")
-                                  for song in report.songs]
+                                  for song in report.songs] + list(report.notes)
     emit(as_json, report.to_dict(), "\n".join(lines))
 
 

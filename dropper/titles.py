@@ -8,8 +8,10 @@ curated tag vocabularies (styles, distinctions) with typo suggestions.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import heapq
 import itertools
+import json
 import math
 import random
 import re
@@ -131,10 +133,24 @@ def _syllables(word: str) -> int:
 # --- the words for each album word ----------------------------------------------------------
 
 
-@cache
 def blocklist() -> frozenset[str]:
-    """Words never used in a title (metadata/vocabulary/title-blocklist.txt), lowercase."""
-    return frozenset(w.lower() for w in resources.read_lines("metadata", "vocabulary/title-blocklist.txt"))
+    """Words never used in a title (metadata/vocabulary/title-blocklist.txt), lowercase.
+
+    Read on every call (the file is small), so an edit counts at once, even in a running app.
+    """
+    return _parse_blocklist(tuple(resources.read_lines("metadata", "vocabulary/title-blocklist.txt")))
+
+
+@cache
+def _parse_blocklist(lines: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(line.lower() for line in lines)
+
+
+def vocabulary_hash() -> str:
+    """sha256 over what titles and tags are judged by: the blocklist and the tag vocabularies."""
+    text = json.dumps({"blocklist": sorted(blocklist()),
+                       **{kind: load_vocabulary(kind) for kind in VOCABULARIES}}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def is_blocked(text: str, blocked: Collection[str] | None = None) -> bool:
@@ -153,11 +169,11 @@ def title_slots(album_title: str) -> tuple[Slot, ...]:
 
     Raises ConfigError for a title of no or more than three words, or a word without synonyms.
     """
-    return _title_slots(" ".join(album_title.split()).lower())
+    return _title_slots(" ".join(album_title.split()).lower(), blocklist())
 
 
 @cache
-def _title_slots(normalized_title: str) -> tuple[Slot, ...]:
+def _title_slots(normalized_title: str, blocked: frozenset[str]) -> tuple[Slot, ...]:
     tokens = [token.strip(".,:;!?\"'()[]") for token in normalized_title.split()]
     tokens = [token for token in tokens if token]
     content = [i for i, token in enumerate(tokens) if token not in FUNCTION_WORDS]
@@ -174,14 +190,15 @@ def _title_slots(normalized_title: str) -> tuple[Slot, ...]:
             slots.append(Slot(token, None, ()))
             continue
         is_head = i == content[-1] or (i + 1 < len(tokens) and tokens[i + 1] in FUNCTION_WORDS)
-        slots.append(_slot(token, HEAD_POS if is_head else MODIFIER_POS, album_forms))
+        slots.append(_slot(token, HEAD_POS if is_head else MODIFIER_POS, album_forms, blocked))
     return tuple(slots)
 
 
-def _slot(album_word: str, pos_order: Sequence[str], album_forms: Collection[str]) -> Slot:
+def _slot(album_word: str, pos_order: Sequence[str], album_forms: Collection[str],
+          blocked: frozenset[str]) -> Slot:
     best = Slot(album_word, None, ())
     for pos in pos_order:
-        words = tuple(w for w in _usable_words(album_word, pos) if w.text not in album_forms)
+        words = tuple(w for w in _usable_words(album_word, pos, blocked) if w.text not in album_forms)
         if len(words) >= ENOUGH_SLOT_WORDS:
             return Slot(album_word, pos, words)
         if len(words) > len(best.words):
@@ -193,8 +210,7 @@ def _slot(album_word: str, pos_order: Sequence[str], album_forms: Collection[str
     return best
 
 
-def _usable_words(album_word: str, pos: str) -> tuple[TitleWord, ...]:
-    blocked = blocklist()
+def _usable_words(album_word: str, pos: str, blocked: frozenset[str]) -> tuple[TitleWord, ...]:
     by_spelling: dict[str, TitleWord] = {}
     for related in wordnet.related_words(album_word, pos):
         text = related.word
@@ -229,18 +245,19 @@ def _spelling_key(word: str) -> str:
 # --- candidates and selection ---------------------------------------------------------------
 
 
-def candidates(album_title: str, settings: TitleSettings = TitleSettings()) -> list[TitleCandidate]:
-    """Every title the album title allows, best first (alliterating ones get a bonus).
+def candidates(album_title: str) -> list[TitleCandidate]:
+    """Every title the album title allows, best first (alliterating ones get a bonus); the
+    list does not depend on the seed.
 
     When the slots would give more than MAX_CANDIDATES (three-word titles), each keeps only
-    its best words. ``settings`` is accepted for symmetry; the list does not depend on the seed.
+    its best words.
     """
-    return list(_candidates(" ".join(album_title.split()).lower()))
+    return list(_candidates(" ".join(album_title.split()).lower(), blocklist()))
 
 
 @cache
-def _candidates(normalized_title: str) -> tuple[TitleCandidate, ...]:
-    slots = _title_slots(normalized_title)
+def _candidates(normalized_title: str, blocked: frozenset[str]) -> tuple[TitleCandidate, ...]:
+    slots = _title_slots(normalized_title, blocked)
     choices = [s.words for s in slots if s.pos is not None]
     if math.prod(len(words) for words in choices) > MAX_CANDIDATES:
         per_slot = int(MAX_CANDIDATES ** (1 / len(choices)))
@@ -272,7 +289,7 @@ def select_titles(album_title: str, count: int, *, taken: Collection[str] = froz
     over the drop. Raises ConfigError when the album title cannot give that many.
     """
     taken_folded = {title.casefold() for title in taken}
-    everything = _candidates(" ".join(album_title.split()).lower())
+    everything = _candidates(" ".join(album_title.split()).lower(), blocklist())
     pool = [c for c in everything if c.text.casefold() not in taken_folded]
     usage = Counter(word for title in taken_folded for word in title.split())
     rng = random.Random(f"dropper-titles:{settings.seed}")
@@ -335,7 +352,7 @@ def assign_titles(song_keys: Sequence[str], album_title: str, *, taken: Collecti
     """A unique title per song key, none in ``taken`` (e.g. titles a person set by hand).
 
     Deterministic: the same keys in the same order, album title, taken titles and settings
-    give the same titles; earlier keys get the higher-ranked titles.
+    give the same titles; the n-th key gets what ``preview`` shows n-th.
     """
     if len(set(song_keys)) != len(song_keys):
         raise ValueError("song_keys must be distinct")

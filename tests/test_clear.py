@@ -278,3 +278,20 @@ def test_waiving_a_song_that_is_not_kept_says_so(cleared, tmp_path):
     refused = run_cli("clear", str(drop_dir), "--waive", "haze", "--reason", "x")
     assert refused.returncode == 2 and refused.stderr.count("\n") == 1
     assert "haze is not kept" in refused.stderr and "nothing to waive" in refused.stderr
+
+
+def test_token_metadata_says_waived_only_while_the_waiver_covers_a_flag(cleared, open_drop, tmp_path):
+    from dropper.stages.package import DropContext
+
+    drop_dir = tmp_path / "drop"
+    shutil.copytree(cleared["drop"], drop_dir)
+    for name in ("copycat", "twin-a", "twin-b"):
+        run_cli("clear", str(drop_dir), "--waive", name, "--reason", "ours", check=True)
+    drop = open_drop(drop_dir)
+    names = {song.id: song.name for song in drop.songs("kept")}
+    assert {names[i] for i in DropContext.gather(drop, drop.songs("kept")).waivers} == {"copycat", "twin-a", "twin-b"}
+    # Without the track copycat copied, copycat passes: its waiver stays live but covers nothing.
+    run_cli("reference", "remove", "ref-dbeat", "--drop", str(drop_dir), check=True)
+    run_cli("clear", str(drop_dir), check=True)
+    drop = open_drop(drop_dir)
+    assert {names[i] for i in DropContext.gather(drop, drop.songs("kept")).waivers} == {"twin-a", "twin-b"}

@@ -67,3 +67,34 @@ def test_a_bad_document_is_named_with_its_path_and_nothing_is_written(tmp_drop, 
     assert snapshot(packaged.folder) == before  # the published folder is untouched
     assert (drop.build_dir / "package.json").read_text() == summary
     assert not (drop.build_dir / ".metadata.new").exists()
+
+
+def test_more_than_ten_violations_list_ten_and_count_the_rest(tmp_drop, open_drop):
+    drop = open_drop(tmp_drop())
+    bad = []
+    for number in range(1, 7):  # two violations each: 12 in all
+        broken = document(f"title {number}")
+        broken["image"] = "https://example.invalid/timelapse.gif"
+        broken["attributes"][0]["value"] = "fast"
+        bad.append((song(number, f"song{number:02d}"), broken))
+    with pytest.raises(schemas.SchemaError) as caught:
+        write_metadata(drop, bad)
+    message = str(caught.value)
+    assert message.startswith("token metadata: 12 schema violation(s): song01: ")
+    assert message.count("$.") == 10 and message.endswith("; and 2 more")
+    assert "song06" not in message and not (drop.build_dir / "metadata").exists()
+
+
+def test_two_tokens_with_one_title_are_refused_naming_both_songs(tmp_drop, open_drop):
+    from dropper.errors import DropperError
+
+    drop = open_drop(tmp_drop())
+    with pytest.raises(DropperError) as caught:
+        write_metadata(drop, [(song(1, "alpha"), document("Mock Melancholy")),
+                              (song(2, "beta"), document("phony fear")),
+                              (song(3, "gamma"), document("mock melancholy"))])
+    message = str(caught.value)
+    assert "\n" not in message
+    assert message.startswith("token metadata: songs alpha and gamma have the same title 'mock melancholy'")
+    assert "dropper annotate gamma --title" in message
+    assert not (drop.build_dir / "metadata").exists() and not (drop.build_dir / "package.json").exists()

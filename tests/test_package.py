@@ -34,8 +34,14 @@ def test_example_metadata_validates_and_points_at_the_real_files(example_drop):
     summary = json.loads((drop / "build" / "package.json").read_text())
     assert [token["token_id"] for token in summary["tokens"]] == list(range(1, 12))
     assert summary["metadata_root_cid"] == ipfs.tree_cid(drop / "build" / "metadata")
-    first = json.loads((drop / "build" / "metadata" / "1.json").read_text())
-    assert schemas.violations(first, "token-metadata.schema.json") == []
+    files = sorted((drop / "build" / "metadata").glob("[0-9]*.json"), key=lambda path: int(path.stem))
+    assert [path.name for path in files] == [token["metadata"] for token in summary["tokens"]]
+    for path in files:  # every token file, not only the first
+        document = json.loads(path.read_text())
+        assert schemas.violations(document, "token-metadata.schema.json") == [], path.name
+        assert document["name"] == summary["tokens"][int(path.stem) - 1]["title"]
+    assert len({json.loads(path.read_text())["name"].casefold() for path in files}) == len(files)
+    first = json.loads(files[0].read_text())
     song = next(p for p in (drop / "songs").iterdir() if p.stem == summary["tokens"][0]["song"]
                 and p.suffix != ".json")
     assert first["audio"]["uri"] == f"ipfs://{ipfs.file_cid(song)}"
@@ -77,3 +83,24 @@ def test_external_url_points_at_the_song_page_when_a_catalog_url_is_set(example_
     page = document["external_url"].removeprefix("https://fakefeelings.example/")
     assert (drop / "site" / page).is_file()
     assert schemas.violations(document, "token-metadata.schema.json") == []
+
+
+def test_unknown_tags_from_a_csv_import_are_noted_by_package(example_drop, tmp_path):
+    # `dropper annotate` reports a typo as it is typed; tags from the curation app or a CSV
+    # import are only seen here, so package names them (allowed, but listed once).
+    import csv
+    import shutil
+
+    drop = tmp_path / "copy"
+    shutil.copytree(example_drop, drop)
+    summary = json.loads((drop / "build" / "package.json").read_text())
+    song = summary["tokens"][0]["song"]
+    sheet = tmp_path / "tags.csv"
+    with open(sheet, "w", newline="") as handle:
+        csv.writer(handle).writerows([["name", "style", "tags"], [song, "dom metal", "doom rif; cool drums"]])
+    run_cli("curate", str(drop), "--import", str(sheet), "--author", "test", check=True)
+    result = run_cli("package", str(drop), check=True)
+    notes = [line for line in result.stdout.splitlines() if line.startswith("unknown tags")]
+    assert notes == ["unknown tags (allowed; check for typos): unknown distinction 'doom rif' (did you mean "
+                     f"'doom riff'?) on {song}; unknown style 'dom metal' (did you mean 'doom metal'?) "
+                     f"on {song}"], result.stdout

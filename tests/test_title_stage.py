@@ -49,3 +49,60 @@ def test_album_word_without_synonyms_is_one_line(small_drop):
     run_cli("ingest", str(small_drop), check=True)
     result = run_cli("title", str(small_drop))
     assert result.returncode == 2 and "'qzxvrk' has no synonyms in WordNet" in result.stderr
+
+
+def _kept_drop(small_drop, open_drop):
+    with open(small_drop / "drop.toml", "a") as settings:
+        settings.write("[curate]\nkeep_unreviewed = true\n")
+    run_cli("ingest", str(small_drop), check=True)
+    return open_drop(small_drop)
+
+
+def _titles(report) -> dict[str, str]:
+    return {song.name: song.result["title"] for song in report.songs}
+
+
+def test_a_title_blocklisted_later_is_replaced_and_a_human_one_is_noted(small_drop, open_drop, monkeypatch):
+    from dropper import annotations, titles
+    from dropper.stages import title as stage
+
+    drop = _kept_drop(small_drop, open_drop)
+    first = stage.run(drop)
+    before = _titles(first)
+    pad = next(song for song in drop.songs("kept") if song.name == "pad")
+    annotations.apply_edits(drop, pad, author="test", title="Phony Fear")
+    word = before["punk"].split()[0]
+    original = titles.blocklist()
+    monkeypatch.setattr(titles, "blocklist", lambda: original | {word, "phony"})
+    second = stage.run(drop)
+    after = _titles(second)
+    assert word not in after["punk"].split() and after["punk"] != before["punk"]
+    assert second.params_hash != first.params_hash  # the blocklist is one of the stage's parameters
+    assert {song.name: song.status for song in second.songs}["punk"] == "done"
+    assert after["pad"] == "Phony Fear"  # never replaced...
+    assert [note for note in second.notes if note.startswith("pad:")] == [
+        f"pad: the title 'Phony Fear' set by hand contains a blocklisted word; kept "
+        f"(change it: dropper annotate pad --drop {drop.root} --title ...)"]  # ...but noted
+    for name in ("hush", "rock"):
+        if word not in before[name].split():
+            assert after[name] == before[name]
+    assert _titles(stage.run(drop)) == after  # stable once replaced
+
+
+def test_two_songs_with_one_human_title_are_noted(small_drop, open_drop):
+    from dropper import annotations
+    from dropper.stages import title as stage
+
+    drop = _kept_drop(small_drop, open_drop)
+    songs = {song.name: song for song in drop.songs("kept")}
+    annotations.apply_edits(drop, songs["rock"], author="test", title="Mock Melancholy")
+    annotations.apply_edits(drop, songs["punk"], author="test", title="mock melancholy")
+    report = stage.run(drop)
+    same = [note for note in report.notes if "same title" in note]
+    assert same == [f"songs punk, rock have the same title 'mock melancholy' set by hand: package refuses "
+                    f"until one is changed (dropper annotate rock --drop {drop.root} --title ...)"]
+    given = _titles(report)
+    assert given["rock"] == "Mock Melancholy" and given["punk"] == "mock melancholy"
+    assert given["pad"].casefold() != "mock melancholy" and given["hush"].casefold() != "mock melancholy"
+    printed = run_cli("title", str(drop.root), check=True).stdout  # the text output shows the note too
+    assert "have the same title 'mock melancholy' set by hand" in printed

@@ -227,3 +227,15 @@ def test_titles_do_not_depend_on_python_hash_randomization(drop_titles):
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     output = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     assert json.loads(output.stdout) == {k: drop_titles[k] for k in SONGS[:100]}
+
+
+def _blocking(monkeypatch, *words):
+    original = titles.blocklist()
+    monkeypatch.setattr(titles, "blocklist", lambda: original | set(words))
+
+
+def test_the_vocabulary_hash_follows_the_blocklist(monkeypatch):
+    first = titles.vocabulary_hash()
+    assert titles.vocabulary_hash() == first
+    _blocking(monkeypatch, "qzxvrk")
+    assert titles.vocabulary_hash() != first

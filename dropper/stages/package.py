@@ -50,6 +50,7 @@ def run(drop: Drop, *, progress: Progress | None = None, **_: object) -> StageRe
     require_clearance(drop, action="package")
     kept = drop.songs("kept")
     context = DropContext.gather(drop, kept)
+    _check_titles(drop, kept, context.titles)
     documents = [token_document(drop, song, context) for song in kept]
     if drop.config.catalog.base_url:
         from dropper.catalog.model import page_slugs
@@ -64,7 +65,47 @@ def run(drop: Drop, *, progress: Progress | None = None, **_: object) -> StageRe
                                 {"token_id": token["token_id"], "title": token["title"]})
                     for token in packaged.tokens]
     report.notes.append(f"metadata: {drop.relative(packaged.folder)}, base URI {packaged.base_uri}")
+    unknown = unknown_tags_note(kept, context.notes)
+    if unknown:
+        report.notes.append(unknown)
     return report
+
+
+def _check_titles(drop: Drop, kept: list[Song], titles: dict[int, Any]) -> None:
+    """An automatic title the blocklist now blocks needs a title run first (a human title stays:
+    the title stage notes it)."""
+    from dropper.titles import blocklist, is_blocked
+
+    blocked = blocklist()
+    for song in kept:
+        title = titles.get(song.id)
+        if title is not None and title.source == "dropper" and is_blocked(title.title, blocked):
+            raise DropperError(f"{song.name}: its title {title.title!r} is now blocklisted: "
+                               f"run dropper title {drop.root} to give it another")
+
+
+def unknown_tags_note(kept: list[Song], notes: dict[int, Any]) -> str | None:
+    """One line naming the styles and distinctions of kept songs that are not in
+    metadata/vocabulary (allowed, but usually typos), with the closest known tag, whoever
+    entered them: dropper annotate, the curation app or a CSV import."""
+    from dropper.titles import unknown_tags
+
+    users: dict[tuple[str, str], tuple[str, list[str]]] = {}  # (kind, folded tag) -> (tag as typed, songs)
+    for song in kept:
+        note = notes.get(song.id)
+        if note is None:
+            continue
+        for kind, tags in (("styles", [note.style] if note.style else []), ("distinctions", note.distinctions)):
+            for tag in tags:
+                users.setdefault((kind, " ".join(tag.casefold().split())), (tag, []))[1].append(song.name)
+    parts = []
+    for (kind, _), (tag, names) in sorted(users.items()):
+        for message in unknown_tags([tag], kind=kind):
+            shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+            parts.append(f"{message} on {shown}")
+    if not parts:
+        return None
+    return "unknown tags (allowed; check for typos): " + "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -82,14 +123,19 @@ class DropContext:
     def gather(cls, drop: Drop, kept: list[Song]) -> DropContext:
         from dropper import reference
         from dropper.annotations import current
-        from dropper.gate import waivers
+        from dropper.gate import covering_waivers
+        from dropper.originality import stored_results
         from dropper.stages.clear import current_key
         from dropper.stages.title import song_titles
 
         index = reference.open_index(drop)
         spdx = drop.config.drop.license
-        return cls(titles=song_titles(drop), notes=current(drop), waivers=waivers(drop),
-                   index_hash=index.index_hash, params_hash=current_key(drop, index, kept),
+        key = current_key(drop, index, kept)
+        # Only a waiver that covers the song's flag today makes its verdict "waived" (the gate
+        # has let the rest through because they pass).
+        waived, _ = covering_waivers(drop, kept, stored_results(drop, kept, key), key)
+        return cls(titles=song_titles(drop), notes=current(drop), waivers=waived,
+                   index_hash=index.index_hash, params_hash=key,
                    license={"spdx": spdx, **load_json("metadata", "licenses.json")[spdx]})
 
 
@@ -137,7 +183,10 @@ def write_metadata(drop: Drop, documents: list[tuple[Song, dict[str, Any]]]) -> 
     problems = [f"{song.name}: {violation}" for song, document in ordered
                 for violation in schemas.violations(document, "token-metadata.schema.json")]
     if problems:
-        raise schemas.SchemaError(f"token metadata: {len(problems)} schema violation(s): " + "; ".join(problems[:10]))
+        more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
+        raise schemas.SchemaError(f"token metadata: {len(problems)} schema violation(s): "
+                                  + "; ".join(problems[:10]) + more)
+    _check_unique_titles(ordered)
     folder = drop.build_dir / "metadata"
     texts = {f"{token_id}.json": json.dumps(document, indent=2, ensure_ascii=False) + "\n"
              for token_id, (_, document) in enumerate(ordered, start=1)}
@@ -163,6 +212,18 @@ def write_metadata(drop: Drop, documents: list[tuple[Song, dict[str, Any]]]) -> 
                "contract_uri": f"ipfs://{root}/{CONTRACT_METADATA}", "tokens": tokens}
     write_text(drop.build_dir / "package.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     return Packaged(folder, root, tokens, changed=not unchanged)
+
+
+def _check_unique_titles(ordered: list[tuple[Song, dict[str, Any]]]) -> None:
+    """Two tokens with one name: refused, naming both songs (titles must stay unique)."""
+    first: dict[str, Song] = {}
+    for song, document in ordered:
+        name = str(document.get("name", ""))
+        other = first.setdefault(name.casefold(), song)
+        if other is not song:
+            raise DropperError(f"token metadata: songs {other.name} and {song.name} have the same title {name!r}: "
+                               f"titles must be unique (dropper annotate {song.name} --title ... for a title "
+                               "set by hand, else dropper title)")
 
 
 def read_summary(drop: Drop) -> dict[str, Any]:
