@@ -14,3 +14,6 @@ python3 -c "import torch; print(torch.__version__, torch.cuda.get_device_name())
 python3 benchmarks/generate.py --device cuda 2>&1 | tee "$RESULTS/generate.txt"
 python3 benchmarks/generate.py --device cuda --batch 1024 2>&1 | tee "$RESULTS/generate-1024.txt"
 python3 benchmarks/visualize.py --device torch 2>&1 | tee "$RESULTS/visualize.txt"
+# The numpy/torch parity tests, on the GPU this time (they need pytest and jinja2 from the image).
+DROPPER_TEST_TORCH_DEVICE=cuda python3 -m pytest -q -p no:cacheprovider tests/test_visualize_torch.py \
+  2>&1 | tee "$RESULTS/visualize-torch-tests.txt" || true

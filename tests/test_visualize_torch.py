@@ -1,8 +1,11 @@
 """The torch path (GPU when there is one; here torch's CPU device) gives what the numpy path
-gives, within the stated tolerance; ``visualize.device`` picks it, and torch stays optional."""
+gives, within the stated tolerance; ``visualize.device`` picks it, and torch stays optional.
+
+``DROPPER_TEST_TORCH_DEVICE=cuda`` runs the same comparisons on a GPU (scripts/gpu_benchmarks.sh)."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -27,7 +30,7 @@ torch = pytest.importorskip("torch")
 
 from dropper.visualize import torch_analysis, torch_draw
 
-CPU = torch.device("cpu")
+DEVICE = torch.device(os.environ.get("DROPPER_TEST_TORCH_DEVICE", "cpu"))
 SMALL = VisualSettings(width=320, height=180, gif_width=160, gif_height=90, gif_seconds=2.0, gif_fps=10.0)
 
 
@@ -45,7 +48,7 @@ def busy_features() -> Features:
 @pytest.mark.parametrize("pattern, bpm, seed", [("blast", 190, 2), ("straight", 120, 1), ("ambient", 0, 3)])
 def test_torch_analysis_matches_numpy_within_tolerance(pattern, bpm, seed):
     y = synth.make_song(bpm=bpm or 100, seconds=5.0, pattern=pattern, seed=seed)
-    ours, theirs = features(y, 22050, SMALL), features(y, 22050, SMALL, device=CPU)
+    ours, theirs = features(y, 22050, SMALL), features(y, 22050, SMALL, device=DEVICE)
     assert theirs.frames == ours.frames == 150
     for name in ("chroma", "bands", "loudness"):
         error = np.abs(getattr(ours, name) - getattr(theirs, name))
@@ -60,7 +63,7 @@ def test_torch_analysis_follows_the_same_clock_at_other_frame_rates(fps):
     # windows start on fractional hops, rounded to a sample, on both paths.
     y = synth.make_song(bpm=190, seconds=6.0, pattern="blast", seed=2)
     settings = VisualSettings(**{**SMALL.to_dict(), "fps": fps})
-    ours, theirs = features(y, 22050, settings), features(y, 22050, settings, device=CPU)
+    ours, theirs = features(y, 22050, settings), features(y, 22050, settings, device=DEVICE)
     assert theirs.frames == ours.frames == round(6.0 * fps)
     for name in ("chroma", "bands", "loudness"):
         error = np.abs(getattr(ours, name) - getattr(theirs, name))
@@ -77,16 +80,16 @@ def test_torch_median_filter_is_exact_and_stickiness_matches():
     hits = (rng.random((3000, 12)) ** 8).astype(np.float32)  # sparse hits, 100 s at 30 fps
     hits[5:40] = 0.0  # silence (log 0) in the middle of the running maximum
     for decay in (0.0, 0.5, 0.955, 0.9995, 1.0):
-        got = torch_analysis.stickiness(hits, decay, device=CPU)
+        got = torch_analysis.stickiness(hits, decay, device=DEVICE)
         assert np.allclose(got, stickiness(hits, decay), rtol=1e-5, atol=1e-7), decay
     with pytest.raises(ValueError, match="decay"):
-        torch_analysis.stickiness(hits, 1.5, device=CPU)
+        torch_analysis.stickiness(hits, 1.5, device=DEVICE)
 
 
 @pytest.mark.parametrize("layout", ["bloom", "ripples"])
 def test_torch_frames_match_numpy_frames(busy_features, layout):
     settings = VisualSettings(layout=layout)
-    ours, theirs = Painter(settings, 320, 180), torch_draw.TorchPainter(settings, 320, 180, CPU)
+    ours, theirs = Painter(settings, 320, 180), torch_draw.TorchPainter(settings, 320, 180, DEVICE)
     frames = list(theirs.yuv420_frames(busy_features))
     assert len(frames) == busy_features.frames and frames[0].shape == (320 * 180 * 3 // 2,)
     for index in range(0, busy_features.frames, 15):
@@ -136,7 +139,7 @@ def test_features_from_file_on_torch_stream_like_numpy(tmp_path):
     song = tmp_path / "song.wav"
     y = np.tile(synth.make_song(bpm=120, seconds=10.0, sr=44100, seed=9), 4)  # more than one 35 s chunk
     sf.write(str(song), y, 44100)  # read at another rate: resampled on the way in
-    ours, theirs = features_from_file(song, SMALL), features_from_file(song, SMALL, device=CPU)
+    ours, theirs = features_from_file(song, SMALL), features_from_file(song, SMALL, device=DEVICE)
     assert ours.frames == theirs.frames
     assert np.abs(ours.bands - theirs.bands).max() <= torch_analysis.FEATURE_TOLERANCE
     assert np.abs(ours.chroma - theirs.chroma).max() <= torch_analysis.FEATURE_TOLERANCE
