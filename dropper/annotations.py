@@ -180,6 +180,10 @@ def _checked(kind: str, value: Any) -> Any:
         return bpm
     if kind == "distinctions":
         tags = [str(tag).strip() for tag in value if str(tag).strip()]
+        for tag in tags:  # the CSV export joins tags with "; ": such a tag would come back as two
+            if ";" in tag:
+                raise ConfigError(f"distinction {tag!r}: a tag cannot hold ';' (it separates tags in "
+                                  "the CSV); give two tags instead")
         return sorted(set(tags), key=tags.index)
     return None if value is None else str(value)
 
@@ -202,13 +206,13 @@ def apply_edits(drop: Drop, song: Song, *, author: str, decision: str | None = N
     for kind, value in (("style", style), ("tempo", tempo_bpm), ("notes", notes), ("title", title)):
         if value is not None:
             edits.append((kind, value))
-    if add_tags or remove_tags:
-        tags = list(current(drop).get(song.id, Annotation()).distinctions)
-        tags = [tag for tag in tags if tag not in remove_tags] + [t for t in add_tags if t not in tags]
-        edits.append(("distinctions", tags))
     drop.db.execute("BEGIN IMMEDIATE")
     try:
         _check_revision(drop, song, expected_revision)
+        if add_tags or remove_tags:  # read inside the transaction: a concurrent tag is not lost
+            tags = list(current(drop).get(song.id, Annotation()).distinctions)
+            tags = [tag for tag in tags if tag not in remove_tags] + [t for t in add_tags if t not in tags]
+            edits.append(("distinctions", tags))
         for kind, value in edits:
             record(drop, song, kind, value, author=author)
         drop.db.execute("COMMIT")

@@ -96,12 +96,21 @@ def _clearance_line(drop: Drop) -> str:
 def _failures(drop: Drop) -> list[Failure]:
     """Failures of each stage's newest run parameters for files that still fail."""
     rows = drop.db.execute(
-        "SELECT stage, source, reason FROM results r WHERE status = 'failed' AND params_hash = "
+        "SELECT stage, source, reason, sha256 FROM results r WHERE status = 'failed' AND params_hash = "
         "(SELECT params_hash FROM runs WHERE runs.stage = r.stage ORDER BY id DESC LIMIT 1) "
         "ORDER BY stage, source").fetchall()
     order = {name: position for position, name in enumerate(BUILD_ORDER)}
-    failures = [Failure(row["stage"], row["source"], row["reason"]) for row in rows]
+    failures = [Failure(row["stage"], row["source"], row["reason"]) for row in rows
+                if row["stage"] != "ingest" or _still_there(drop, row["source"], row["sha256"])]
     return sorted(failures, key=lambda failure: (order.get(failure.stage, 99), failure.source))
+
+
+def _still_there(drop: Drop, source: str, sha256: str) -> bool:
+    """Whether the file that failed ingest is still in place unchanged (not removed or replaced)."""
+    try:
+        return drop.content_hash(drop.absolute(source)) == sha256
+    except OSError:
+        return False
 
 
 def as_json(status: DropStatus) -> str:

@@ -269,3 +269,34 @@ def test_wheel_carries_the_page_and_vendored_wavesurfer(tmp_path: Path) -> None:
                  "dropper/curate/static/vendor/wavesurfer.min.js"):
         assert name in names
     assert not [name for name in names if "node_modules" in name]
+
+
+def test_an_unedited_export_imports_as_no_change(tmp_path: Path, make_song) -> None:
+    root = build_drop(tmp_path / "drop", make_song, stages=(ingest,))
+    run_cli("annotate", "rock", "--drop", str(root), "--keep", "--notes", "great outro\n", check=True)
+    sheet = tmp_path / "decisions.csv"
+    run_cli("curate", str(root), "--export", str(sheet), check=True)
+    result = run_cli("curate", str(root), "--import", str(sheet), "--json", check=True)
+    assert json.loads(result.stdout) == {"changed": [], "edits": 0, "unchanged": 3}
+
+
+def test_a_distinction_holding_the_csv_tag_separator_is_refused(tmp_path: Path, make_song) -> None:
+    root = build_drop(tmp_path / "drop", make_song, stages=(ingest,))
+    result = run_cli("annotate", "rock", "--drop", str(root), "--tag", "breakdown; blast")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "';'" in result.stderr and "breakdown; blast" in result.stderr
+    with Drop.open(root, environ={}) as drop:
+        assert annotations.current(drop) == {}
+
+
+def test_a_csv_that_is_not_utf8_is_one_line(tmp_path: Path, make_song) -> None:
+    root = build_drop(tmp_path / "drop", make_song, stages=(ingest,))
+    sheet = tmp_path / "latin1.csv"
+    sheet.write_bytes("name,notes\nrock,café\n".encode("latin-1"))
+    result = run_cli("curate", str(root), "--import", str(sheet))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().startswith(f"error: {sheet}: not UTF-8 text")
+    sheet.write_text('name,notes\nrock,"' + "x" * 200_000 + '"\n')  # over csv's field size limit
+    result = run_cli("curate", str(root), "--import", str(sheet))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert f"{sheet}:2:" in result.stderr

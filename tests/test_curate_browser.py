@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import signal
 import statistics
 import time
@@ -308,3 +309,55 @@ def test_screenshot_of_the_page(context, server, drop_root, tmp_path) -> None:
     shot = Path(os.environ.get("DROPPER_DOCS_DIR") or tmp_path) / "curate.jpg"
     page.screenshot(path=str(shot), type="jpeg", quality=80)
     assert shot.stat().st_size > 20_000
+
+
+def test_undo_walks_back_through_this_tabs_edits(context, server, drop_root) -> None:
+    song = ids(drop_root)
+    page = open_page(context, server, song["take-0600"])
+    page.keyboard.press("k")  # keep take-0600, on to take-0601
+    page.wait_for_selector(f"body[data-song='{song['take-0601']}']")
+    page.keyboard.press("3")  # a style for take-0601 (one event) ...
+    page.keyboard.press("k")  # ... then keep it (another), on to take-0602
+    expect(page.locator("#save-status")).to_have_text("saved")
+    for _ in range(3):  # keep of 0601, style of 0601, keep of 0600
+        page.keyboard.press("u")
+        expect(page.locator("#save-status")).to_have_text(re.compile("undid"))
+    expect(page.locator("#song-name")).to_have_text("take-0600")
+    decided = state(drop_root)
+    assert song["take-0600"] not in decided and song["take-0601"] not in decided
+
+
+def test_enter_saves_the_typed_tag_unless_a_suggestion_is_chosen(context, server, drop_root) -> None:
+    target = ids(drop_root)["take-0700"]
+    page = open_page(context, server, target)
+    page.keyboard.press("g")
+    page.keyboard.type("ris")
+    suggestion = page.locator("#tag-suggestions").get_by_role("option", name="rising screams")
+    expect(suggestion).to_be_visible()
+    expect(page.locator("#tag-suggestions [aria-selected='true']")).to_have_count(0)  # nothing chosen yet
+    page.keyboard.press("ArrowDown")
+    expect(suggestion).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("Enter")
+    expect(page.locator("#tags li", has_text="rising screams")).to_be_visible()
+    page.keyboard.press("g")
+    page.keyboard.type("rise")  # a new tag that begins like a known one
+    page.keyboard.press("Enter")
+    expect(page.locator("#save-status")).to_have_text("saved")
+    expect(page.locator("#tags li span")).to_have_text(["rising screams", "rise"])
+    assert state(drop_root)[target].distinctions == ("rising screams", "rise")
+
+
+def test_a_page_left_open_across_a_restart_says_its_token_is_stale(context, drop_root) -> None:
+    target = ids(drop_root)["take-0800"]
+    first = start_server(drop_root)
+    try:
+        page = open_page(context, first, target)
+    finally:
+        first.stop()
+    second = start_server(drop_root, "--port", str(first.port))  # same address, new token
+    try:
+        page.keyboard.press("k")
+        expect(page.locator("#save-status")).to_contain_text("not saved: this page's access token")
+    finally:
+        second.stop()
+    assert target not in state(drop_root)

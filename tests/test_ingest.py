@@ -54,7 +54,18 @@ def test_duplicate_is_reported_once_and_ingested_once(small_drop, open_drop):
     report = ingest.run(drop, jobs=1)
     assert len(drop.songs()) == 4
     duplicates = [note for note in report.notes if "duplicate" in note]
-    assert duplicates == ["songs/rock.wav is a duplicate of songs/rock-copy.wav"]
+    assert duplicates == ["songs/rock-copy.wav is a duplicate of songs/rock.wav"]
+
+
+def test_a_bare_copy_sorted_first_does_not_take_the_sidecar_away(small_drop, open_drop):
+    # "a-punk.wav" sorts before "punk.wav" but has no sidecar: the song keeps punk.json's facts.
+    shutil.copy(small_drop / "songs" / "punk.wav", small_drop / "songs" / "a-punk.wav")
+    drop = open_drop(small_drop)
+    report = ingest.run(drop, jobs=1)
+    punk = drop.find_song("punk")
+    assert (punk.path, punk.temperature, punk.seed) == ("songs/punk.wav", 1.02, 2)
+    assert [note for note in report.notes if "duplicate" in note] == [
+        "songs/a-punk.wav is a duplicate of songs/punk.wav"]
 
 
 def test_rerun_does_no_work_and_says_so(small_drop):

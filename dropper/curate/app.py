@@ -123,13 +123,14 @@ def create_app(root: str | Path, *, token: str, author: str) -> Any:
         with opened() as drop:
             song = song_or_404(drop, song_id)
             try:
-                annotations.apply_edits(drop, song, author=_author(payload, author),
-                                        expected_revision=_revision(payload), **_edit_fields(payload))
+                recorded = annotations.apply_edits(drop, song, author=_author(payload, author),
+                                                   expected_revision=_revision(payload),
+                                                   **_edit_fields(payload))
             except annotations.EditConflict as exc:
                 return _conflict(drop, song, exc)
             except (DropperError, ValueError, TypeError) as exc:  # a bad value: say which
                 return JSONResponse({"error": str(exc)}, status_code=400)
-            return {"song": queue_module.load_song(drop, song).to_dict()}
+            return {"song": queue_module.load_song(drop, song).to_dict(), "recorded": recorded}
 
     @app.post("/api/songs/{song_id:int}/undo")
     def undo(song_id: int, payload: dict[str, Any]) -> Any:

@@ -53,9 +53,6 @@ class Progress:
     kept: int
     rejected: int
 
-    def line(self) -> str:
-        return f"{self.reviewed} of {self.songs} reviewed, {self.kept} kept"
-
 
 def latest_results(drop: Drop, stage: str) -> dict[str, dict[str, Any]]:
     """The newest successful result of ``stage`` per content hash (as Drop.latest_result)."""

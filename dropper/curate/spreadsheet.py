@@ -77,15 +77,31 @@ def import_csv(drop: Drop, path: str | Path, *, author: str) -> ImportReport:
 
 def _rows(path: Path, songs: dict[str, QueueSong]) -> list[tuple[int, dict[str, str]]]:
     """The CSV's rows with their line numbers, each naming a known song once."""
+    try:
+        return _read_rows(path, songs)
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text; save the sheet as 'CSV UTF-8' and import it again") from None
+
+
+def _read_rows(path: Path, songs: dict[str, QueueSong]) -> list[tuple[int, dict[str, str]]]:
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
+        try:
+            header = reader.fieldnames or []
+        except csv.Error as exc:
+            raise ConfigError(f"{path}:1: not a CSV row ({exc})") from None
         unknown = [name for name in header if name not in COLUMNS]
         if "name" not in header or unknown:
             raise ConfigError(f"{path}:1: columns must include name and be among {', '.join(COLUMNS)}"
                               + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
         rows, seen = [], set()
-        for row in reader:
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                raise ConfigError(f"{path}:{reader.line_num + 1}: not a CSV row ({exc})") from None
             line, name = reader.line_num, (row.get("name") or "").strip()
             if name not in songs:
                 raise ConfigError(f"{path}:{line}: no song named {name!r} in this drop "
@@ -100,16 +116,20 @@ def _rows(path: Path, songs: dict[str, QueueSong]) -> list[tuple[int, dict[str, 
 def _edits(row: dict[str, str], song: QueueSong, where: str) -> dict[str, Any]:
     """The apply_edits keywords that turn ``song`` into ``row`` (columns left out: unchanged)."""
     edits: dict[str, Any] = {}
-    decision, reason = row.get("decision", song.decision or ""), row.get("reason", song.reason or "")
+    # Cells are read stripped, so the database's values are compared stripped: an unedited
+    # export must import as no change even where a note ends with a newline.
+    now = {"reason": (song.reason or "").strip(), "style": (song.style or "").strip(),
+           "notes": (song.notes or "").strip()}
+    decision, reason = row.get("decision", song.decision or ""), row.get("reason", now["reason"])
     if decision not in ("", *annotations.DECISIONS):
         raise ConfigError(f"{where}: decision must be keep, reject or empty, not {decision!r}")
-    if decision != (song.decision or "") or (decision and reason != (song.reason or "")):
+    if decision != (song.decision or "") or (decision and reason != now["reason"]):
         if not decision:
             raise ConfigError(f"{where}: {song.name}'s decision cannot be emptied here "
                               f"(undo it with: dropper annotate {song.name} --undo)")
         edits.update(decision=decision, reason=reason or None)
-    for column, current in (("style", song.style), ("notes", song.notes)):
-        if column in row and row[column] != (current or ""):
+    for column in ("style", "notes"):
+        if column in row and row[column] != now[column]:
             edits[column] = row[column]
     if "tempo" in row and row["tempo"] != ("" if song.tempo_bpm is None else f"{song.tempo_bpm:g}"):
         edits["tempo_bpm"] = _tempo(row["tempo"], song, where)

@@ -31,13 +31,14 @@ def run(drop: Drop, *, force: bool = False, jobs: int | None = None,
         raise MissingInput(f"{folder}: songs folder not found (drop.toml: drop.songs)")
     files, ignored = _scan(folder)
     hashes = {path: drop.content_hash(path) for path in files}
-    first: dict[str, Path] = {}
-    duplicates: list[str] = []
-    for path in files:
-        if hashes[path] in first:
-            duplicates.append(f"{drop.relative(path)} is a duplicate of {drop.relative(first[hashes[path]])}")
-        else:
-            first[hashes[path]] = path
+    # Of identical files, the first one with a sidecar is the song: a bare copy would lose the
+    # temperature, model and seed the generator wrote beside the original.
+    chosen: dict[str, Path] = {}
+    for path in sorted(files, key=lambda path: not path.with_suffix(".json").is_file()):
+        chosen.setdefault(hashes[path], path)
+    first = {hashes[path]: path for path in files if chosen[hashes[path]] == path}
+    duplicates = [f"{drop.relative(path)} is a duplicate of {drop.relative(chosen[hashes[path]])}"
+                  for path in files if chosen[hashes[path]] != path]
     tasks = [Task(sha256=sha, name=path.name, source=str(path), params={}) for sha, path in first.items()]
     report = run_stage(drop, stage=STAGE, version=VERSION, params={}, tasks=tasks, work=verify_file,
                        force=force, jobs=jobs, ray_address=ray_address, progress=progress)

@@ -19,7 +19,7 @@
   let pending = null;      // {id, fields, timer}: an edit waiting for more keystrokes
   let saving = Promise.resolve();
   let unsaved = 0;         // edits sent or queued, not answered yet
-  const editedStack = [];  // songs this tab edited, newest last (for undo)
+  const editedStack = [];  // one song id per event this tab recorded, newest last (for undo)
   const peaksCache = new Map();
   const listItems = new Map();
   const thumbItems = new Map();
@@ -54,6 +54,11 @@
       const song = byId.get(id);
       try {
         const response = await post(song, path || "/api/songs/" + id, fields);
+        if (response.status === 403) {  // the server was restarted with a new token
+          status("not saved: this page's access token is no longer valid; open the URL that " +
+                 "dropper curate printed", true);
+          return;
+        }
         const answer = await response.json();
         if (response.status === 409) {
           replaceSong(answer.song);
@@ -64,7 +69,8 @@
           status("not saved: " + (answer.error || answer.detail || response.status), true);
         } else {
           replaceSong(answer.song);
-          if (editedStack[editedStack.length - 1] !== id) editedStack.push(id);
+          // Each recorded event can be undone in turn; an undo itself is not pushed back.
+          for (let n = 0; n < (answer.recorded || 0); n += 1) editedStack.push(id);
           // "saved" only once nothing else is waiting: the page never claims more than is on disk.
           if (unsaved === 1) status(path ? (answer.undone ? "undid " + answer.undone : "nothing to undo") : "saved");
         }
@@ -352,7 +358,7 @@
         option.addEventListener("mousedown", (event) => { event.preventDefault(); input.value = choice; commit(); });
         return option;
       }));
-      active = shown.length ? 0 : -1;
+      active = -1;  // nothing chosen until an arrow key: Enter saves what was typed
       mark();
       list.hidden = !shown.length;
     }
@@ -370,9 +376,10 @@
       const count = options().length;
       if (event.key === "ArrowDown" && count) { active = (active + 1) % count; mark(); event.preventDefault(); }
       else if (event.key === "ArrowUp" && count) { active = (active - 1 + count) % count; mark(); event.preventDefault(); }
-      else if (event.key === "Tab" && !list.hidden && active >= 0) {  // complete to the highlighted choice
-        input.value = options()[active].textContent; list.hidden = true; event.preventDefault();
+      else if (event.key === "Tab" && !list.hidden && count) {  // complete to the chosen (or first) choice
+        input.value = options()[Math.max(active, 0)].textContent; list.hidden = true; event.preventDefault();
       } else if (event.key === "Enter") {
+        if (!list.hidden && active >= 0) input.value = options()[active].textContent;
         commit(); event.preventDefault();
       }
     });
@@ -397,7 +404,8 @@
       K: () => askReason("keep"), X: () => askReason("reject"),
       j: () => step(1, startedMs), l: () => step(-1, startedMs),
       t: () => current && tap(event.timeStamp || startedMs), T: () => current && tap(event.timeStamp || startedMs),
-      "]": () => scaleTempo(2), "[": () => scaleTempo(0.5), n: () => current && setTempo(0),
+      "]": () => scaleTempo(2), "[": () => scaleTempo(0.5),
+      n: () => current && setTempo(0), N: () => current && setTempo(0),
       u: undo, v: () => setGrid($("grid").hidden),
       g: () => $("tag-input").focus(), s: () => $("style-input").focus(), e: () => $("notes").focus(),
     };
