@@ -7,6 +7,13 @@ Everything else in dropper works on arrays: ``y`` is float32, 1-D (mono) or
 from __future__ import annotations
 
 import os
+import re
+import sys
+import tempfile
+import threading
+import typing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +24,8 @@ from dropper.errors import AudioError, MissingInput
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 _BLOCK_FRAMES = 1 << 16
+_FINE_BLOCK_FRAMES = 1 << 10  # locating a decoding error: libsndfile drops a failing block
+_MP3_TAG_SEARCH_BYTES = 1 << 12
 
 
 @dataclass(frozen=True)
@@ -42,39 +51,45 @@ def verify(path: str | os.PathLike) -> AudioInfo:
     """Decode the whole file block by block (constant memory) and describe it.
 
     Raises :class:`AudioError` for an empty, non-audio, corrupt, truncated or zero-length
-    file, or one holding NaN/inf samples.
+    file, or one holding NaN/inf samples. A truncated file is one that decodes to less than its
+    header declares (WAV data size, FLAC STREAMINFO, an MP3's Xing/Info/VBRI frame count) or an
+    Ogg stream without its end-of-stream page; the message says where decoding stopped.
+    libmpg123's own warnings (it prints them on file descriptor 2) are kept out of stderr.
     """
     path = Path(path)
-    info = _open_info(path)
-    frames = 0
-    try:
-        with sf.SoundFile(str(path)) as handle:
-            for block in handle.blocks(blocksize=_BLOCK_FRAMES, dtype="float32", always_2d=True):
-                if not np.isfinite(block).all():
-                    raise AudioError(f"{path}: corrupt audio: non-finite samples near "
-                                     f"{frames / info.samplerate:.1f} s")
-                frames += len(block)
-    except sf.LibsndfileError as exc:
-        raise AudioError(f"{path}: corrupt audio: decoding stopped at {frames / info.samplerate:.1f} s "
-                         f"({exc.error_string})") from None
+    with quiet_decoder():
+        info = _open_info(path)
+        frames, error = _decode(path, _BLOCK_FRAMES)
+        if error is not None:
+            # libsndfile drops a block that fails part-way: find the spot in small steps.
+            frames = min(frames + _BLOCK_FRAMES, _decode(path, _FINE_BLOCK_FRAMES)[0])
+    rate = info.samplerate
+    declared = max(_declared_frames(path, info), 0)
+    stopped = f"decoding stopped at {frames / rate:.1f} s"
+    if declared > frames:
+        stopped += f" of the {declared / rate:.1f} s the header declares"
+    if error is not None:
+        raise AudioError(f"{path}: corrupt audio: {stopped} ({error})")
     if frames == 0:
         raise AudioError(f"{path}: zero-length audio (the file holds no samples)")
-    declared = max(info.frames, _wav_declared_frames(path, info.channels))
     if declared > 0 and frames < 0.99 * declared:
-        raise AudioError(f"{path}: truncated audio: header says {declared / info.samplerate:.1f} s, "
-                         f"only {frames / info.samplerate:.1f} s decode")
-    return AudioInfo(format=info.format.lower(), sample_rate=int(info.samplerate),
+        raise AudioError(f"{path}: truncated audio: {stopped}")
+    if info.format.upper() == "OGG" and _ogg_unfinished(path):
+        raise AudioError(f"{path}: truncated audio: {stopped} and the Ogg stream has no "
+                         f"end-of-stream page")
+    return AudioInfo(format=info.format.lower(), sample_rate=int(rate),
                      channels=int(info.channels), frames=frames)
 
 
 def load(path: str | os.PathLike, *, sr: int | None = None, mono: bool = False) -> tuple[np.ndarray, int]:
     """Load a file as float32 ``(channels, samples)`` (or 1-D if ``mono``), resampled to ``sr``."""
     path = Path(path)
-    _open_info(path)
-    try:
-        data, native_sr = sf.read(str(path), dtype="float32", always_2d=True)
-    except sf.LibsndfileError as exc:
-        raise AudioError(f"{path}: corrupt audio ({exc.error_string})") from None
+    with quiet_decoder():
+        _open_info(path)
+        try:
+            data, native_sr = sf.read(str(path), dtype="float32", always_2d=True)
+        except sf.LibsndfileError as exc:
+            raise AudioError(f"{path}: corrupt audio ({exc.error_string})") from None
     if data.shape[0] == 0:
         raise AudioError(f"{path}: zero-length audio (the file holds no samples)")
     y = np.ascontiguousarray(data.T)
@@ -86,6 +101,180 @@ def load(path: str | os.PathLike, *, sr: int | None = None, mono: bool = False) 
         y = soxr.resample(y.T, native_sr, sr, quality="HQ").T.astype(np.float32, copy=False)
         native_sr = sr
     return np.ascontiguousarray(y), int(native_sr)
+
+
+def _decode(path: Path, block_frames: int) -> tuple[int, str | None]:
+    """Frames that decode (reading ``block_frames`` at a time) and libsndfile's error, if any.
+
+    ``SoundFile.blocks`` is not used: it yields whole blocks even where the decoder delivered
+    fewer frames, so an MP3 cut in half would read as its header's full length.
+    """
+    frames = 0
+    try:
+        with sf.SoundFile(str(path)) as handle:
+            rate = handle.samplerate
+            while True:
+                block = handle.read(block_frames, dtype="float32", always_2d=True)
+                if len(block) == 0:
+                    return frames, None
+                if not np.isfinite(block).all():
+                    raise AudioError(f"{path}: corrupt audio: non-finite samples near "
+                                     f"{frames / rate:.1f} s")
+                frames += len(block)
+    except sf.LibsndfileError as exc:
+        return frames, exc.error_string.rstrip(".")
+
+
+def _declared_frames(path: Path, info: sf._SoundFileInfo) -> int:
+    """Frames the file's header promises; 0 where it promises nothing checkable.
+
+    libsndfile's own count is the header's for FLAC and for an MP3 with a Xing/Info/VBRI
+    frame count, but an estimate from the file size for a WAV (so the RIFF header is read
+    here) and for an MP3 without such a tag (not a promise: a cut there goes unnoticed).
+    """
+    kind = info.format.upper()
+    if kind == "WAV":
+        return max(info.frames, _wav_declared_frames(path, info.channels))
+    if kind == "MP3":
+        return info.frames if _mp3_has_frame_count(path) else 0
+    if kind == "OGG":
+        return 0  # libsndfile reads the last granule position it finds: checked by _ogg_unfinished
+    return info.frames
+
+
+def _mp3_has_frame_count(path: Path) -> bool:
+    """True when the first MPEG frame (after any ID3v2 tag) is a Xing, Info or VBRI header."""
+    with open(path, "rb") as handle:
+        head = handle.read(10)
+        start = 0
+        if head[:3] == b"ID3" and len(head) == 10:
+            size = 0
+            for byte in head[6:10]:  # syncsafe: 7 bits a byte
+                size = (size << 7) | (byte & 0x7F)
+            start = 10 + size + (10 if head[5] & 0x10 else 0)  # a footer repeats the header
+        handle.seek(start)
+        first_frame = handle.read(_MP3_TAG_SEARCH_BYTES)
+    sync = first_frame.find(b"\xff")
+    while sync >= 0 and not (sync + 1 < len(first_frame) and first_frame[sync + 1] & 0xE0 == 0xE0):
+        sync = first_frame.find(b"\xff", sync + 1)
+    if sync < 0:
+        return False
+    frame = first_frame[sync: sync + 200]  # the tag sits 13, 21, 36 bytes into the frame
+    return any(tag in frame for tag in (b"Xing", b"Info", b"VBRI"))
+
+
+def _ogg_unfinished(path: Path) -> bool:
+    """True when an Ogg file ends before every logical stream in it reached its last page.
+
+    Walks the page headers (constant memory). Each stream's last page carries the
+    end-of-stream flag; a file cut anywhere loses it, or ends inside a page. Bytes that are not
+    a page (damage, junk) are skipped to the next ``OggS`` as a decoder does.
+    """
+    size = path.stat().st_size
+    unfinished: set[bytes] = set()
+    with open(path, "rb") as handle:
+        position = 0
+        while position < size:
+            handle.seek(position)
+            header = handle.read(27)
+            if header[:4] != b"OggS":
+                found = _find_from(handle, b"OggS", position + 1)
+                if found < 0:
+                    break
+                position = found
+                continue
+            if len(header) < 27:
+                return True
+            lacing = handle.read(header[26])
+            end = position + 27 + header[26] + sum(lacing)
+            if len(lacing) < header[26] or end > size:
+                return True  # the file ends inside this page
+            serial = header[14:18]
+            if header[5] & 0x04:
+                unfinished.discard(serial)
+            else:
+                unfinished.add(serial)
+            position = end
+    return bool(unfinished)
+
+
+def _find_from(handle, needle: bytes, start: int) -> int:
+    """Offset of the next ``needle`` at or after ``start`` in a binary file, or -1."""
+    handle.seek(start)
+    carry = b""
+    offset = start
+    while chunk := handle.read(1 << 16):
+        data = carry + chunk
+        found = data.find(needle)
+        if found >= 0:
+            return offset - len(carry) + found
+        carry = data[-(len(needle) - 1):]
+        offset += len(chunk)
+    return -1
+
+
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+_quiet_saved: tuple[int, typing.BinaryIO] | None = None  # the real fd 2 and the capture file
+# libmpg123's messages: "Warning: Xing stream size off by ...", "Note: ...",
+# "[src/libmpg123/layer3.c:123] error: ...".
+_DECODER_LINE = re.compile(rb"^(Warning|Note): |^\[[^\]]*(mpg123|\.c:\d+)[^\]]*\] ")
+
+
+@contextmanager
+def quiet_decoder() -> Iterator[None]:
+    """Keep libmpg123's messages off stderr while libsndfile opens and decodes files.
+
+    libmpg123 writes warnings such as "Xing stream size off by more than 1%" straight to
+    file descriptor 2, past Python. Inside this block fd 2 points at a temporary file; on the
+    way out it is restored and everything captured that is not such a message (a progress bar,
+    another thread's output) is written through. Nested and concurrent uses share one capture.
+    """
+    global _quiet_depth, _quiet_saved
+    with _quiet_lock:
+        if _quiet_depth == 0:
+            _quiet_saved = _redirect_fd2()
+        _quiet_depth += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0 and _quiet_saved is not None:
+                _restore_fd2(*_quiet_saved)
+                _quiet_saved = None
+
+
+def _redirect_fd2() -> tuple[int, typing.BinaryIO] | None:
+    """Point fd 2 at a new temporary file; the saved fd 2 and that file, or None if it can't."""
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+    capture = tempfile.TemporaryFile()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no fd 2 at all: nothing to keep clean
+        capture.close()
+        return None
+    os.dup2(capture.fileno(), 2)
+    return saved, capture
+
+
+def _restore_fd2(saved: int, capture: typing.BinaryIO) -> None:
+    """Undo :func:`_redirect_fd2` and pass on what was captured, less libmpg123's lines."""
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+    os.dup2(saved, 2)
+    os.close(saved)
+    with capture:
+        capture.seek(0)
+        kept = b"".join(line for line in capture.read().splitlines(keepends=True)
+                        if not _DECODER_LINE.match(line))
+    if kept:
+        os.write(2, kept)
 
 
 def _wav_declared_frames(path: Path, channels: int) -> int:

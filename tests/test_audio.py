@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import tracemalloc
+
 import numpy as np
 import pytest
 import soundfile as sf
 
-from dropper import audio
+from dropper import audio, ogg
 from dropper.errors import AudioError, MissingInput
 
 
@@ -54,7 +59,8 @@ def test_truncated_wav_is_corrupt(tmp_path, tone):
     sf.write(str(tmp_path / "t.wav"), tone, 22050)
     payload = (tmp_path / "t.wav").read_bytes()
     (tmp_path / "t.wav").write_bytes(payload[: len(payload) // 2])
-    with pytest.raises(AudioError, match="truncated audio: header says 1.0 s, only 0.5 s decode"):
+    stopped = r"truncated audio: decoding stopped at 0\.5 s of the 1\.0 s the header declares"
+    with pytest.raises(AudioError, match=stopped):
         audio.verify(tmp_path / "t.wav")
 
 
@@ -65,3 +71,119 @@ def test_flac_with_zeroed_frames_is_corrupt(tmp_path, tone):
     (tmp_path / "g.flac").write_bytes(bytes(payload))
     with pytest.raises(AudioError):
         audio.verify(tmp_path / "g.flac")
+
+
+def song(seconds: float = 6.0, sr: int = 22050) -> np.ndarray:
+    """Stereo tone with a little noise: every codec keeps it, and it is not silence."""
+    t = np.arange(round(sr * seconds)) / sr
+    mono = 0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * np.random.default_rng(0).standard_normal(t.size)
+    return np.stack([mono, 0.8 * mono], axis=1).astype(np.float32)
+
+
+def cut_in_half(path):
+    payload = path.read_bytes()
+    path.write_bytes(payload[: len(payload) // 2])
+
+
+def stopped_at_s(message: str) -> float:
+    return float(re.search(r"decoding stopped at (\d+\.\d) s", message).group(1))
+
+
+@pytest.mark.parametrize("fmt", ["flac", "ogg", "mp3"])
+def test_compressed_file_cut_in_half_is_one_line_saying_where_decoding_stopped(tmp_path, fmt):
+    path = tmp_path / f"half.{fmt}"
+    sf.write(str(path), song(6.0), 22050)
+    cut_in_half(path)
+    with pytest.raises(AudioError, match=r"(truncated|corrupt) audio: decoding stopped at") as caught:
+        audio.verify(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: ") and "\n" not in message
+    # Half the bytes hold about half the song (a variable bit rate moves the middle a little).
+    assert 1.5 <= stopped_at_s(message) <= 4.5
+
+
+@pytest.mark.parametrize("fmt", ["flac", "mp3"])
+def test_a_cut_file_names_the_length_its_header_declares(tmp_path, fmt):
+    path = tmp_path / f"half.{fmt}"
+    sf.write(str(path), song(6.0), 22050)
+    cut_in_half(path)
+    with pytest.raises(AudioError, match=r"of the 6\.0 s the header declares"):
+        audio.verify(path)
+
+
+def test_ogg_without_its_end_of_stream_page_is_truncated(tmp_path):
+    """Cut exactly after a whole page: every page is intact, only the last one is missing."""
+    path = tmp_path / "pages.ogg"
+    sf.write(str(path), song(6.0), 22050)
+    payload = path.read_bytes()
+    last_page = payload.rfind(b"OggS")
+    path.write_bytes(payload[:last_page])
+    with pytest.raises(AudioError, match="truncated audio: .* no end-of-stream page"):
+        audio.verify(path)
+
+
+def test_truncated_mp3_keeps_libmpg123_warnings_off_stderr(tmp_path, capfd):
+    path = tmp_path / "half.mp3"
+    sf.write(str(path), song(6.0), 22050)
+    cut_in_half(path)
+    with contextlib.suppress(AudioError):
+        audio.verify(path)
+    sf.write(str(tmp_path / "whole.mp3"), song(2.0), 22050)
+    audio.load(tmp_path / "whole.mp3")
+    assert capfd.readouterr().err == ""
+
+
+def test_output_on_stderr_while_decoding_still_gets_through(tmp_path, capfd):
+    sf.write(str(tmp_path / "whole.mp3"), song(1.0), 22050)
+    with audio.quiet_decoder():
+        os.write(2, b"progress 50%\n")
+        audio.verify(tmp_path / "whole.mp3")
+        os.write(2, b"Warning: Xing stream size off by more than 1%\n")
+    assert capfd.readouterr().err == "progress 50%\n"
+
+
+@pytest.mark.parametrize(("fmt", "exact"), [("wav", True), ("flac", True), ("ogg", False), ("mp3", False)])
+def test_whole_files_of_every_format_still_verify(tmp_path, fmt, exact):
+    path = tmp_path / f"whole.{fmt}"
+    sf.write(str(path), song(6.0, 44100), 44100)
+    info = audio.verify(path)
+    assert (info.format, info.channels, info.sample_rate) == (fmt, 2, 44100)
+    if exact:
+        assert info.frames == 6 * 44100
+    else:
+        assert info.duration_s == pytest.approx(6.0, abs=0.06)
+
+
+def test_ogg_with_a_fixed_serial_number_still_verifies(tmp_path):
+    path = tmp_path / "fixed.ogg"
+    path.write_bytes(ogg.vorbis_bytes(song(3.0), 22050))
+    assert audio.verify(path).duration_s == pytest.approx(3.0, abs=0.06)
+
+
+@pytest.mark.parametrize("fmt", ["flac", "mp3"])
+def test_verify_decodes_in_blocks_not_the_whole_file_at_once(tmp_path, fmt):
+    path = tmp_path / f"long.{fmt}"
+    y = song(60.0, 44100)
+    sf.write(str(path), y, 44100)
+    whole_mb = y.nbytes / 1e6  # 21 MB of float32
+    del y
+    tracemalloc.start()
+    try:
+        audio.verify(path)
+        peak_mb = tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+    assert peak_mb < whole_mb / 5
+
+
+def test_mp3_behind_an_id3_tag_cut_in_half_is_truncated(tmp_path):
+    """The frame count sits in the first MPEG frame, after the ID3v2 tag that tagging tools add."""
+    sf.write(str(tmp_path / "plain.mp3"), song(6.0), 22050)
+    frame = b"TIT2" + (11).to_bytes(4, "big") + b"\x00\x00" + b"\x03Fake Song!" + bytes(300)
+    syncsafe = bytes((len(frame) >> shift) & 0x7F for shift in (21, 14, 7, 0))
+    tagged = b"ID3\x04\x00\x00" + syncsafe + frame + (tmp_path / "plain.mp3").read_bytes()
+    (tmp_path / "tagged.mp3").write_bytes(tagged)
+    assert audio.verify(tmp_path / "tagged.mp3").duration_s == pytest.approx(6.0, abs=0.06)
+    (tmp_path / "cut.mp3").write_bytes(tagged[: len(tagged) // 2])
+    with pytest.raises(AudioError, match=r"truncated audio: .* of the 6\.0 s the header declares"):
+        audio.verify(tmp_path / "cut.mp3")

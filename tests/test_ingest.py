@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import numpy as np
@@ -46,6 +47,25 @@ def test_bad_files_fail_with_reasons_and_the_rest_goes_on(small_drop):
     assert "4 failed" in text.stdout and "dropper status --failures" in text.stdout
     status = run_cli("status", str(small_drop), "--failures")
     assert "cut.wav" in status.stdout and "truncated audio" in status.stdout
+
+
+def test_cut_compressed_files_fail_with_where_decoding_stopped_and_whole_ones_ingest(small_drop, make_song):
+    songs = small_drop / "songs"
+    for fmt, seed in (("flac", 11), ("ogg", 12), ("mp3", 13)):
+        make_song(f"whole-{fmt}", bpm=140, seconds=6, folder=songs, seed=seed, fmt=fmt)
+        cut = make_song(f"cut-{fmt}", bpm=150, seconds=6, folder=songs, seed=seed + 10, fmt=fmt)
+        cut.write_bytes(cut.read_bytes()[: cut.stat().st_size // 2])
+    result = run_cli("ingest", str(small_drop), "--json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert (report["done"], report["failed"]) == (7, 3)
+    reasons = {song["name"]: song["reason"] for song in report["songs"] if song["status"] == "failed"}
+    assert sorted(reasons) == ["cut-flac.flac", "cut-mp3.mp3", "cut-ogg.ogg"]
+    for name, reason in reasons.items():
+        assert name in reason and "\n" not in reason
+        assert 1.5 <= float(re.search(r"decoding stopped at (\d+\.\d) s", reason).group(1)) <= 4.5
+    # libmpg123 complains about the cut MP3 on fd 2; none of that reaches the user.
+    assert "Xing" not in result.stderr and "Warning" not in result.stderr
 
 
 def test_duplicate_is_reported_once_and_ingested_once(small_drop, open_drop):

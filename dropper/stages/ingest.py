@@ -19,7 +19,7 @@ from dropper.progress import Progress
 from dropper.workspace import Drop
 
 STAGE = "ingest"
-VERSION = 1
+VERSION = 2  # 2: truncated MP3, Ogg and FLAC files fail with where decoding stopped
 SIDECAR_KEYS = ("temperature", "model", "checkpoint", "seed")
 
 
