@@ -13,7 +13,7 @@ from dropper.workspace import Drop
 STAGE = "visualize"
 # 2: smaller timelapse GIFs (row dither, cropped frames, lossy LZW); 3: the analysis hears every
 # sample at any fps (hops <= 1024 samples on the video's clock, reduced per frame; 30 fps unchanged).
-VERSION = 3
+VERSION = 4
 
 
 def settings_of(drop: Drop):

@@ -1,20 +1,34 @@
 """The timelapse GIF: small enough for a catalog grid of a thousand songs, smooth enough to read.
 
 A frame is a gather of a small colour table, so the palette comes from the tables (sampled per
-pixel, refined by k-means), and each pixel finds its palette entry through a 32x32x32 lookup
-cube with an ordered dither that varies only from row to row (a stable pattern: unchanged areas
-stay byte-identical from frame to frame). Stretches of pixels that stay within a few levels of
-what is already on screen are written as transparent, each frame is cropped to what it redraws,
-and the LZW coder may swap a pixel for a palette colour at most ``LOSSY_LEVELS`` away when that
-lets a string grow (:mod:`dropper.visualize.lzw`).
+pixel, refined by k-means). Each pixel is drawn with Knoll's pattern dither: for every cell of a
+32x32x32 colour cube, four palette entries whose mean is that colour (each chosen to cancel the
+error of those before it, sorted by luminance) are laid out in a 2x2 ordered pattern. Mixing
+whole colours, not only brightness, is what keeps a glow from pink into purple a gradient
+instead of hard bands; where a colour is in the palette the four entries agree and the area
+stays flat. The pattern depends only on position (unchanged areas stay byte-identical from
+frame to frame) and repeats every two pixels (LZW learns its strings fast). Stretches of pixels
+that stay within a few levels of what is already on screen are written as transparent and each
+frame is cropped to what it redraws. The LZW coder is lossless by default; its lossy mode
+(``LOSSY_LEVELS``, :mod:`dropper.visualize.lzw`) drags strings along a row and reads as
+horizontal streaks.
 
-Why rows: LZW codes repeated strings along a row. A 4x4 Bayer pattern breaks every row of a
-smooth glow into a 4-pixel texture; a pattern constant along each row (thresholds 0 2 1 3 on
-four rows) leaves long runs and still blends neighbouring colours for the eye, as fine scan
-lines. Default timelapse (320x180, 80 frames) of 60 s songs, before -> after: a busy blast-beat
-song 1.13 MB -> 0.65 MB, straight rock 1.11 -> 0.55 MB, calm ambient 0.44 -> 0.23 MB (row dither
-alone: 0.81 / 0.75 / 0.29 MB; with cropping: 0.78 / - / 0.26 MB); the mean error after a 3x3
-blur grew from 5.2 to 5.5 levels (busy) and 8.4 to 8.6 (calm).
+Measured (default 320x180, 80 frames, 60 s synthesized songs: blast beat / straight rock /
+ambient; averaged over the three: error = mean absolute difference from the undithered frames
+after a 3x3 blur, in 0-255 levels; streaks = the decoded frames' excess mean row-to-row
+difference over the source's, minus their excess column-to-column difference: 0 for dither
+without a direction, > 0 for horizontal streaks):
+
+    row-only dither (12 levels), lossy LZW (20)  0.65 / 0.55 / 0.23 MB  error 4.6  streaks +3.2
+    the same, lossless LZW                       0.78 / 0.72 / 0.26 MB  error 4.4  streaks +4.2
+    4x4 Bayer on brightness (12), lossless       1.10 / 1.07 / 0.42 MB  error 4.2  streaks +0.2
+    blue noise on brightness (12), lossless      1.24 / 1.32 / 0.54 MB  error 4.2  streaks +0.2
+    Knoll 2x2, lossless (this)                   1.20 / 1.15 / 0.40 MB  error 3.4  streaks -0.1
+    Knoll 4x4 (16 entries), lossless             1.52 / 1.47 / 0.54 MB  error 3.1  streaks -0.3
+    Knoll 2x2, 128 colours                       1.55 / 1.41 / 0.52 MB  error 2.6  streaks -0.1
+
+Dithering brightness alone leaves the hue steps of a 63-colour palette as hard-edged bands
+(petal shapes that the video does not have); the row pattern and the lossy coder add streaks.
 """
 
 from __future__ import annotations
@@ -29,14 +43,15 @@ from dropper.files import atomic_write
 from dropper.visualize import lzw
 
 COLOURS = 64  # palette entries, the transparent one included
-DITHER = 12.0  # ordered-dither amplitude, in 0-255 levels peak to peak
+MIX = 4  # palette entries mixed per colour, laid out in a 2x2 ordered pattern
+MIX_ERROR = 0.5  # how strongly each further entry corrects the error of those chosen before it
 KEEP_LEVELS = 12.0  # a run that moved less than this (RGB distance, 0-255) is left on screen
 RUN_PIXELS = 16  # runs of pixels kept or redrawn together (isolated transparent pixels cost bytes)
-LOSSY_LEVELS = 20.0  # how far (RGB distance, 0-255) the LZW coder may move a pixel to shorten the file
+LOSSY_LEVELS = 0.0  # how far (RGB distance, 0-255) the LZW coder may move a pixel (lossless: no streaks)
 _LEVELS = 32  # lookup cube resolution per channel
 _SAMPLE_PIXELS = 60_000
 _KMEANS_ROUNDS = 4
-_ROW_DITHER = (np.array([0, 2, 1, 3], np.float32) + 0.5) / 4 - 0.5  # offset of rows 0-3, x amplitude
+_PATTERN = np.array([[0, 2], [3, 1]], np.int64)  # 2x2 Bayer: which of the MIX entries a pixel shows
 
 
 def palette_for(tables: list[np.ndarray], cells: np.ndarray, colours: int = COLOURS - 1) -> np.ndarray:
@@ -81,32 +96,68 @@ def _nearest(points: np.ndarray, palette: np.ndarray) -> np.ndarray:
 
 
 def lookup_cube(palette: np.ndarray) -> np.ndarray:
-    """(32, 32, 32) uint8: the nearest palette entry for every cube cell's centre colour."""
-    centres = (np.arange(_LEVELS, dtype=np.float32) + 0.5) * (256.0 / _LEVELS)
-    grid = np.stack(np.meshgrid(centres, centres, centres, indexing="ij"), axis=-1).reshape(-1, 3)
-    return _nearest(grid, palette).astype(np.uint8).reshape(_LEVELS, _LEVELS, _LEVELS)
+    """(32, 32, 32, MIX) uint8: for every cube cell's centre colour, the ``MIX`` palette entries
+    whose mix shows it (Knoll's pattern dither), darkest first."""
+    pal = palette.astype(np.float32)
+    luma = pal @ np.array([0.299, 0.587, 0.114], np.float32)
+    cube = np.empty((_LEVELS, _LEVELS, _LEVELS, MIX), np.uint8)
+    _mix_cube(pal, luma, np.float32(MIX_ERROR), cube)
+    return cube
+
+
+@njit(cache=True, nogil=True)
+def _mix_cube(palette, luma, error_weight, cube):  # pragma: no cover - compiled
+    levels = cube.shape[0]
+    step = 256.0 / levels
+    mix = cube.shape[3]
+    chosen = np.empty(mix, np.int64)
+    keys = np.empty(mix, np.float32)
+    for r in range(levels):
+        for g in range(levels):
+            for b in range(levels):
+                source = ((r + 0.5) * step, (g + 0.5) * step, (b + 0.5) * step)
+                e0 = 0.0
+                e1 = 0.0
+                e2 = 0.0
+                for k in range(mix):
+                    a0 = source[0] + e0 * error_weight
+                    a1 = source[1] + e1 * error_weight
+                    a2 = source[2] + e2 * error_weight
+                    best = 0
+                    best_d = np.inf
+                    for p in range(palette.shape[0]):
+                        d = (a0 - palette[p, 0]) ** 2 + (a1 - palette[p, 1]) ** 2 + (a2 - palette[p, 2]) ** 2
+                        if d < best_d:
+                            best_d = d
+                            best = p
+                    chosen[k] = best
+                    keys[k] = luma[best]
+                    e0 += source[0] - palette[best, 0]
+                    e1 += source[1] - palette[best, 1]
+                    e2 += source[2] - palette[best, 2]
+                order = np.argsort(keys, kind="mergesort")
+                for k in range(mix):
+                    cube[r, g, b, k] = chosen[order[k]]
 
 
 def indexed_frame(table: np.ndarray, cells: np.ndarray, width: int, cube: np.ndarray) -> np.ndarray:
-    """Palette indices (flat, ``cells.size``) of a frame with colour ``table`` (cells, 4)."""
+    """Palette indices (flat, ``cells.size``) of a frame with colour ``table`` (cells, 4), each
+    pixel the entry of its colour's mix (``cube`` from :func:`lookup_cube`) its position picks."""
     out = np.empty(cells.size, np.uint8)
-    _dither_gather(table, cells, width, cube, _ROW_DITHER * np.float32(DITHER), out)
+    _dither_gather(table, cells, width, cube, _PATTERN * cube.shape[3] // _PATTERN.size, out)
     return out
 
 
 @njit(cache=True, nogil=True)
-def _dither_gather(table, cells, width, cube, dither, out):  # pragma: no cover - compiled
-    scale = cube.shape[0] / 256.0
-    top = cube.shape[0] - 1
+def _dither_gather(table, cells, width, cube, pattern, out):  # pragma: no cover - compiled
+    shift = 8 - int(np.log2(cube.shape[0]))
+    rows, cols = pattern.shape
     for row in range(cells.size // width):
-        offset = dither[row % dither.size]
         for col in range(width):
             i = row * width + col
             cell = cells[i]
-            r = min(max(int((table[cell, 0] + offset) * scale), 0), top)
-            g = min(max(int((table[cell, 1] + offset) * scale), 0), top)
-            b = min(max(int((table[cell, 2] + offset) * scale), 0), top)
-            out[i] = cube[r, g, b]
+            out[i] = cube[table[cell, 0] >> shift, table[cell, 1] >> shift, table[cell, 2] >> shift,
+                          pattern[row % rows, col % cols]]
 
 
 @njit(cache=True, nogil=True)
