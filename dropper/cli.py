@@ -51,14 +51,22 @@ def json_option(command: Callable) -> Callable:
                         help="Print one JSON document on stdout instead of text.")(command)
 
 
+def jobs_option(command: Callable) -> Callable:
+    return click.option("--jobs", "-j", type=click.IntRange(min=0), default=None,
+                        help="Local worker processes (0 = one per CPU; also DROPPER_JOBS).")(command)
+
+
+def ray_address_option(command: Callable) -> Callable:
+    return click.option("--ray-address", default=None, metavar="ADDRESS",
+                        help="Run on this Ray cluster (also DROPPER_RAY_ADDRESS); "
+                             "default: a local process pool.")(command)
+
+
 def stage_options(command: Callable) -> Callable:
     """The flags every stage shares: --force, --jobs, --ray-address, --json."""
     command = json_option(command)
-    command = click.option("--ray-address", default=None, metavar="ADDRESS",
-                           help="Run on this Ray cluster (also DROPPER_RAY_ADDRESS); "
-                                "default: a local process pool.")(command)
-    command = click.option("--jobs", "-j", type=click.IntRange(min=0), default=None,
-                           help="Local worker processes (0 = one per CPU; also DROPPER_JOBS).")(command)
+    command = ray_address_option(command)
+    command = jobs_option(command)
     command = click.option("--force", is_flag=True,
                            help="Redo songs that already have an up-to-date result.")(command)
     return command
@@ -175,7 +183,8 @@ def title(drop_dir: str, preview_count: int | None, force: bool, as_json: bool) 
     alliterating by sound ("mock melancholy", "phony fear").
 
     Titles already given stay; a title set with `dropper annotate SONG --title` is never
-    replaced. Seed and alliteration share: drop.toml [title].
+    replaced. The seed and the share of alliterating titles are set in drop.toml's [title]
+    section.
     """
     from dropper.stages import title as stage
 
@@ -211,19 +220,23 @@ def package(drop_dir: str, as_json: bool) -> None:
 
 @cli.command()
 @drop_argument
+@click.option("--force", is_flag=True, help="Build site/ again even when it already shows the current drop.")
 @json_option
-def catalog(drop_dir: str, as_json: bool) -> None:
+def catalog(drop_dir: str, force: bool, as_json: bool) -> None:
     """Build the annotated public catalog in site/: a filterable grid of the songs, a page per
     song, the album's charts, the originality report, catalog.json and catalog.csv.
 
     Static and self-contained (relative links, no network): open site/index.html from disk, or
-    serve or pin the folder as it is.
+    serve or pin the folder as it is. A site that already shows the current drop is left as it is.
     """
     from dropper.stages import catalog as stage
 
     with open_drop(drop_dir) as drop:
-        report = stage.run(drop, force=True)
-    emit(as_json, report.to_dict(), "\n".join(report.notes))
+        report = stage.run(drop, force=force)
+    notes = [f"  {note}" for note in report.notes]
+    if not report.built and notes:
+        notes[-1] += " (--force builds it again)"
+    emit(as_json, report.to_dict(), "\n".join([report.summary(), *notes]))
     sys.exit(report.exit_code)
 
 
@@ -310,7 +323,7 @@ def status(drop_dir: str, show_songs: bool, show_failures: bool, as_json: bool) 
 @click.option("--keep", is_flag=True, help="Keep the song in the drop.")
 @click.option("--reject", is_flag=True, help="Reject the song.")
 @click.option("--reason", help="Why (with --keep or --reject).")
-@click.option("--style", help="The song's style (see metadata vocabulary).")
+@click.option("--style", help="The song's style (the known ones: metadata/vocabulary/styles.txt).")
 @click.option("--tempo", "tempo_bpm", type=float, help="Tapped tempo in BPM (0 = no pulse).")
 @click.option("--tag", "tags", multiple=True, help="Add a distinction, e.g. 'breakdown in 6/8'.")
 @click.option("--untag", "untags", multiple=True, help="Remove a distinction.")
@@ -365,8 +378,8 @@ def reference() -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--drop", "drop_dir", default=".", show_default=True, type=click.Path(file_okay=False),
               help="The drop folder (its drop.toml names the index folder).")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=None, help="Local worker processes.")
-@click.option("--ray-address", default=None, metavar="ADDRESS", help="Run on this Ray cluster.")
+@jobs_option
+@ray_address_option
 @json_option
 def reference_add(paths: tuple[str, ...], drop_dir: str, jobs: int | None, ray_address: str | None,
                   as_json: bool) -> None:
@@ -388,7 +401,7 @@ def reference_add(paths: tuple[str, ...], drop_dir: str, jobs: int | None, ray_a
 @reference.command("rebuild")
 @click.option("--drop", "drop_dir", default=".", show_default=True, type=click.Path(file_okay=False),
               help="The drop folder.")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=None, help="Local worker processes.")
+@jobs_option
 @json_option
 def reference_rebuild(drop_dir: str, jobs: int | None, as_json: bool) -> None:
     """Fingerprint every reference track again into a new index (after an index format change).
@@ -492,7 +505,7 @@ def visualize(drop_dir: str, force: bool, jobs: int | None, ray_address: str | N
 @click.argument("report_path", metavar="REPORT", type=click.Path(dir_okay=False))
 @click.option("--drop", "drop_dir", default=".", show_default=True, type=click.Path(file_okay=False),
               help="The drop whose songs and reference index the report was made from.")
-@click.option("--jobs", "-j", type=click.IntRange(min=0), default=None, help="Local worker processes.")
+@jobs_option
 @json_option
 def audit(report_path: str, drop_dir: str, jobs: int | None, as_json: bool) -> None:
     """Re-run the originality check of REPORT from its recorded parameters; say if it reproduces.

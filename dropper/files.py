@@ -55,6 +55,21 @@ def write_text(path: str | os.PathLike, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
+def write_if_changed(path: str | os.PathLike, payload: bytes | str) -> bool:
+    """Write ``payload`` (bytes, or text as UTF-8) to ``path`` atomically unless the file already
+    holds exactly those bytes; True when it wrote. An unchanged file keeps its modification time,
+    so a rerun with nothing to do touches nothing."""
+    data = payload.encode("utf-8") if isinstance(payload, str) else payload
+    path = Path(path)
+    try:
+        if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass  # unreadable: write it again
+    write_bytes(path, data)
+    return True
+
+
 def read_json(path: str | os.PathLike, hint: str) -> Any:
     """A JSON file dropper wrote; a missing or damaged one raises a one-line error ending in ``hint``
     (what to run to make it again)."""

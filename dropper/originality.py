@@ -15,7 +15,7 @@ from typing import Any
 
 from dropper import __version__, schemas
 from dropper.errors import DropperError, MissingInput
-from dropper.files import write_text
+from dropper.files import write_if_changed
 from dropper.workspace import Drop, Song
 
 SCORE_MEANING = ("log-likelihood ratio in bits that the passage is a copy rather than a chance alignment "
@@ -86,10 +86,10 @@ def write(drop: Drop, index, songs: list[Song], key: str, params: dict[str, Any]
     document = build(drop, index, songs, results, params, key, covering_waivers(drop, songs, results, key)[0])
     validate(document)
     paths = {"json": drop.reports_dir / "originality.json", "html": drop.reports_dir / "originality.html"}
-    write_text(paths["json"], to_text(document))
+    write_if_changed(paths["json"], to_text(document))
     from dropper.originality_html import render
 
-    write_text(paths["html"], render(drop, document, drop.reports_dir / "originality"))
+    write_if_changed(paths["html"], render(drop, document, drop.reports_dir / "originality"))
     return paths
 
 

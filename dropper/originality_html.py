@@ -10,7 +10,7 @@ import numpy as np
 
 from dropper import audio, ogg
 from dropper.errors import DropperError
-from dropper.files import write_bytes
+from dropper.files import write_if_changed
 from dropper.templates import render_template
 from dropper.workspace import Drop
 
@@ -64,7 +64,7 @@ def _excerpt(path: Path | None, start_s: float, end_s: float, folder: Path, stem
     clip = np.ascontiguousarray(y[first:int((end_s + PAD_S) * sr)])
     if clip.size < sr // 10:
         return None
-    write_bytes(folder / f"{stem}.ogg", ogg.vorbis_bytes(clip, sr))
-    write_bytes(folder / f"{stem}.png", png_bytes(render_spectrogram(clip, sr, width=480, height=160)))
+    write_if_changed(folder / f"{stem}.ogg", ogg.vorbis_bytes(clip, sr))
+    write_if_changed(folder / f"{stem}.png", png_bytes(render_spectrogram(clip, sr, width=480, height=160)))
     return {"audio": f"{folder.name}/{stem}.ogg", "image": f"{folder.name}/{stem}.png",
             "from_s": f"{first / sr:.2f}"}

@@ -85,10 +85,12 @@ def download_with_nltk(target: Path) -> str | None:
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
     messages = io.StringIO()
+    # The downloader prints its errors even when quiet, to the stderr it saw when it was imported
+    # (print_error_to's default): they are caught here and said once, in the caller's one line.
+    options = {"print_error_to": messages} if "print_error_to" in _parameters(nltk.download) else {}
     try:
-        # The downloader prints its errors even when quiet; show them only if nothing else works.
         with contextlib.redirect_stdout(messages), contextlib.redirect_stderr(messages):
-            done = nltk.download("wordnet", download_dir=str(target), quiet=True, raise_on_error=False)
+            done = nltk.download("wordnet", download_dir=str(target), quiet=True, raise_on_error=False, **options)
     except Exception:  # noqa: BLE001 - the downloader raises many kinds of network errors; all mean "fall back"
         done = False
     finally:
@@ -96,7 +98,16 @@ def download_with_nltk(target: Path) -> str | None:
     if done:
         return None
     said = " ".join(line.replace("[nltk_data]", "").strip() for line in messages.getvalue().splitlines())
-    return said or "no answer"
+    return " ".join(said.split()) or "no answer"
+
+
+def _parameters(function) -> set[str]:
+    import inspect
+
+    try:
+        return set(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        return set()
 
 
 def build_from_debian(corpus: Path) -> None:

@@ -112,8 +112,62 @@ def test_a_proof_of_work_drop_compares_with_the_last_proof_of_stake_day_once_tod
     real = carbon_report.parse_date
     monkeypatch.setattr(carbon_report, "parse_date",
                         lambda text, **kw: last + dt.timedelta(days=400) if text is None else real(text, **kw))
+    # a drop whose own date is before the Merge too: compared with today, which is past the data
+    monkeypatch.setattr(carbon_report, "drop_date", lambda drop: (dt.date(2021, 3, 11), "drop.toml carbon.date"))
     with Drop.open(example_drop) as drop:
         document = carbon_report.build(drop, date="2021-03-11")
     assert document["network"]["era"] == "pow"
     assert document["comparison"][1]["era"] == "pos"
     assert document["comparison"][1]["date"] == last.isoformat()
+
+
+def test_a_proof_of_work_what_if_compares_with_the_drops_own_proof_of_stake_date(example_drop):
+    document = json.loads(run_cli("carbon", str(example_drop), "--date", "2021-03-11", "--json", check=True).stdout)
+    stake = document["comparison"][1]
+    assert stake["era"] == "pos" and stake["date"] == "2026-11-25"  # drop.toml carbon.date, not today
+    assert stake["label"] == "2026-11-25, proof-of-stake"
+
+
+def test_a_proof_of_work_estimate_outside_its_data_says_which_date_to_pass(example_drop):
+    refused = run_cli("carbon", str(example_drop), "--network", "pow")
+    assert refused.returncode == 2 and refused.stderr.strip().count("\n") == 0
+    assert refused.stderr.startswith("error: drop.toml carbon.date: 2026-11-25 is outside the proof-of-work data")
+    assert "pass --date YYYY-MM-DD between 2015-08-07 and 2022-07-18" in refused.stderr
+    works = run_cli("carbon", str(example_drop), "--network", "pow", "--date", "2021-03-11", "--json", check=True)
+    assert json.loads(works.stdout)["factor"]["era"] == "pow"
+
+
+def test_emission_factors_and_their_inputs_read_with_units():
+    from dropper.carbon.report import factor_inputs, format_mass
+
+    assert format_mass(1.1150444065208145e-08) == "11.15 µg"
+    assert format_mass(0.00013319413883894173) == "133.2 mg"
+    assert format_mass(2.5) == "2.5 kg" and format_mass(1234.5) == "1.234 t" and format_mass(0) == "0 kg"
+    rows = dict(factor_inputs({"annual_electricity_mwh": 2601.38, "annual_t_co2e": 870.31,
+                               "annual_gas": 78051600000000, "slot_fill": 0.99, "data_file": "metadata/x.json",
+                               "period": {"from": "2025-11-25", "to": "2027-12-31", "note": "gas limit 60 M"}}))
+    assert rows == {"annual electricity use": "2,601.38 MWh", "annual emissions": "870.31 t CO2e",
+                    "annual gas": "78,051,600,000,000 gas", "share of slots that carry a block": "0.99",
+                    "data file": "metadata/x.json", "period": "2025-11-25 to 2027-12-31: gas limit 60 M"}
+
+
+def test_the_carbon_page_reads_plainly(example_drop):
+    html = (example_drop / "reports" / "carbon.html").read_text()
+    assert "µg CO2e per unit of gas</b>." in html and "e-0" not in html
+    assert "annual electricity use</th><td>2,601.38 MWh" in html and "annual emissions</th><td>870.31 t CO2e" in html
+    assert "mwh" not in html and "annual t co2e" not in html
+    report = json.loads((example_drop / "reports" / "carbon.json").read_text())
+    deploy = next(tx for tx in report["transactions"] if tx["kind"] == "deploy")
+    assert deploy["description"] == "deploy the contract, preminting 11 tokens (ERC-2309)"
+    assert "<td>deploy</td><td>deploy the contract, preminting 11 tokens (ERC-2309)</td>" in html
+
+
+def test_recorded_publish_steps_are_described():
+    from dropper.carbon.report import _step_text
+
+    assert _step_text("deploy", 11) == "deploy the contract, preminting 11 tokens (ERC-2309)"
+    assert _step_text("deploy", 0) == "deploy the contract"
+    assert _step_text("premint 1-500", 0) == "premint tokens 1 to 500"
+    assert _step_text("premint 7", 0) == "premint token 7"
+    assert _step_text("open sale", 0) == "open the public sale"
+

@@ -346,3 +346,38 @@ def test_reference_clips_stay_in_the_auditors_report_not_on_the_public_site(flag
     with Drop.open(flagged_drop, environ={}) as drop:
         build_site(drop, reference_clips=True)  # a drop that may publish them says so
     assert (site / "originality" / "grind-1-reference.ogg").is_file()
+
+
+def test_titles_show_as_set_and_a_song_without_a_style_says_nothing_about_it(tmp_path) -> None:
+    from tests.catalog_fixtures import SONGS
+
+    css = (Path(__file__).resolve().parent.parent / "dropper" / "templates" / "catalog" / "catalog.css").read_text()
+    assert "capitalize" not in css  # "simulated sympathy" stays as the token's name spells it
+    plain = SONGS[0].__class__("plain", "lower case title", 1.0, 120.0, None, (), (10, 10, 10))
+    root = build_catalog_drop(tmp_path / "drop", (SONGS[0], plain), videos=False)
+    with Drop.open(root, environ={}) as drop:
+        build_site(drop)
+    index = (root / "site" / "index.html").read_text(encoding="utf-8")
+    assert "no style" not in index
+    assert index.count('<p class="style">') == 1 and '<p class="style">thrash metal</p>' in index
+    assert "<h2>lower case title</h2>" in index
+    assert "<h1>lower case title</h1>" in (root / "site" / "songs" / "plain.html").read_text(encoding="utf-8")
+
+
+def test_a_song_page_names_the_ipfs_gateway_once(example_drop) -> None:
+    page = (example_drop / "site" / "songs" / "archetypal-angst.html").read_text(encoding="utf-8")
+    assert page.count("open through") == 1 and "IPFS links open through https://ipfs.io/ipfs/" in page
+    assert page.count("ipfs://") == 5 and page.count('href="https://ipfs.io/ipfs/') == 5
+
+
+def test_the_originality_page_gives_an_audit_command_that_works(example_drop) -> None:
+    page = (example_drop / "reports" / "originality.html").read_text(encoding="utf-8")
+    assert "dropper audit reports/originality.json --drop ." in page
+    assert "dropper audit DROP/reports/originality.json --drop DROP" in page
+    from tests.conftest import run_cli
+
+    inside = run_cli("audit", "reports/originality.json", "--drop", ".", cwd=example_drop)
+    outside = run_cli("audit", f"{example_drop.name}/reports/originality.json", "--drop", example_drop.name,
+                      cwd=example_drop.parent)
+    assert inside.returncode == 0 and outside.returncode == 0, inside.stderr + outside.stderr
+    assert "reproduced exactly" in inside.stdout and "reproduced exactly" in outside.stdout

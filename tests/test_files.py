@@ -7,7 +7,8 @@ import stat
 
 import pytest
 
-from dropper.files import atomic_write, canonical_json, hash_params, remove_stale_parts, sha256_file, write_text
+from dropper.files import (atomic_write, canonical_json, hash_params, remove_stale_parts, sha256_file, write_if_changed,
+                           write_text)
 
 
 def test_atomic_write_replaces_whole_file(tmp_path):
@@ -52,3 +53,20 @@ def test_hashes_are_canonical(tmp_path):
     path = tmp_path / "f"
     path.write_bytes(b"abc")
     assert sha256_file(path) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_write_if_changed_leaves_identical_bytes_untouched(tmp_path):
+    target = tmp_path / "report.json"
+    assert write_if_changed(target, "{}\n") is True  # a new file is written
+    old = 1_000_000_000_000_000_000  # ns: a modification time no write would give it
+    os.utime(target, ns=(old, old))
+    inode = target.stat().st_ino
+    assert write_if_changed(target, "{}\n") is False
+    assert write_if_changed(target, b"{}\n") is False  # the same bytes, given as bytes
+    assert target.stat().st_mtime_ns == old and target.stat().st_ino == inode
+    assert write_if_changed(target, "{ }\n") is True
+    assert target.read_text() == "{ }\n" and target.stat().st_mtime_ns != old
+    assert write_if_changed(target, "{ }\n\n") is True  # longer: same prefix is not the same file
+    assert target.read_bytes() == b"{ }\n\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]  # no temporary left
+

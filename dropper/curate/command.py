@@ -19,7 +19,7 @@ from dropper.cli import drop_argument, emit, json_option, open_drop
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
               help="Port to listen on (0 = any free port).")
 @click.option("--no-browser", is_flag=True, help="Print the URL without opening a browser.")
-@click.option("--author", default=None, help="Who decides (default: DROPPER_AUTHOR or your user name).")
+@click.option("--author", default=None, help="Who decides (default: $DROPPER_AUTHOR, else your user name).")
 @click.option("--export", "export_path", metavar="CSV", type=click.Path(dir_okay=False),
               help="Write one row per song (name, decision, reason, style, tempo, tags, notes) and exit.")
 @click.option("--import", "import_path", metavar="CSV", type=click.Path(dir_okay=False),

@@ -7,9 +7,10 @@ depends on changed (contract settings, publish record, drop.toml carbon section,
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dropper import __version__
+from dropper import __version__, templates
 from dropper.files import hash_params, write_text
 from dropper.pipeline import StageReport
 from dropper.progress import Progress
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from dropper.carbon.gas import GasInputs
 
 STAGE = "carbon"
+VERSION = 2  # 2: transactions described in words, units on the page's inputs
 
 
 def run(drop: Drop, *, force: bool = False, progress: Progress | None = None, **_: object) -> StageReport:
@@ -54,7 +56,8 @@ def carbon_key(drop: Drop, inputs: GasInputs) -> str:
     data = hashlib.sha256()
     for name in ("carbon/sources.json", "carbon/pow-daily.csv", "carbon-report.schema.json"):
         data.update(data_path("metadata", name).read_bytes())
-    return hash_params({"version": __version__, "settings": settings_record(inputs.settings),
+    data.update(Path(templates.__file__).with_name("carbon.html.j2").read_bytes())  # the page's look
+    return hash_params({"version": __version__, "stage": VERSION, "settings": settings_record(inputs.settings),
                         "batch": drop.config.chain.premint_batch, "carbon": drop.config.carbon.as_dict(),
                         "date": day.isoformat(), "steps": inputs.deployment.steps if inputs.deployment else None,
                         "bytecode": hashlib.sha256(load_artifact().bytecode.encode()).hexdigest(),

@@ -7,8 +7,9 @@ from a key over everything the site shows (annotations, token metadata, reports,
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dropper import __version__
 from dropper.files import hash_params, write_text
@@ -17,28 +18,46 @@ from dropper.progress import Progress
 from dropper.workspace import Drop
 
 if TYPE_CHECKING:
+    from dropper.catalog.builder import SiteReport
     from dropper.catalog.model import Catalog
 
 STAGE = "catalog"
 KEY_FILE = ".dropper-build-key"
 
 
-def run(drop: Drop, *, force: bool = False, progress: Progress | None = None, **_: object) -> StageReport:
-    """Build site/ unless it already shows exactly the current drop."""
+@dataclass
+class CatalogReport(StageReport):
+    """A catalog run: the site is one piece of work, built or already up to date (no per-song
+    results and no run in dropper.db), with what the build wrote."""
+
+    site: SiteReport | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        document = super().to_dict()
+        document.pop("run_id")  # the catalog records no run: its key is the stamp in site/
+        built = self.site.to_dict() if self.site is not None else None
+        document.update(done=int(self.built), skipped=int(not self.built and not self.refused), built=self.built,
+                        site={name: built[name] for name in ("songs", "pages", "media_linked", "media_copied",
+                                                             "seconds")} if built else None)
+        return document
+
+
+def run(drop: Drop, *, force: bool = False, progress: Progress | None = None, **_: object) -> CatalogReport:
+    """Build site/ unless it already shows exactly the current drop (``force``: build it anyway)."""
     from dropper.catalog import build_site
     from dropper.catalog.model import collect
 
     catalog = collect(drop)
     key = site_key(drop, catalog)
     stamp = drop.root / "site" / KEY_FILE
-    report = StageReport(stage=STAGE, params_hash=key)
+    report = CatalogReport(stage=STAGE, params_hash=key)
     if not force and stamp.is_file() and stamp.read_text(encoding="utf-8") == key:
         report.notes.append("site/ is up to date")
         return report
     site = build_site(drop, gateway=drop.config.catalog.gateway, catalog=catalog)
     write_text(stamp, key)
     report.notes += [site.summary().removeprefix("catalog: "), *site.notes]
-    report.built = True
+    report.built, report.site = True, site
     return report
 
 

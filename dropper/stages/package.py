@@ -18,7 +18,7 @@ from typing import Any
 from dropper import schemas
 from dropper.chain.drop import CONTRACT_METADATA
 from dropper.errors import DropperError, MissingInput
-from dropper.files import read_json, write_text
+from dropper.files import read_json, write_if_changed, write_text
 from dropper.pipeline import SongOutcome, StageReport
 from dropper.progress import Progress
 from dropper.resources import load_json
@@ -210,7 +210,7 @@ def write_metadata(drop: Drop, documents: list[tuple[Song, dict[str, Any]]]) -> 
                "metadata": f"{token_id}.json"} for token_id, (song, document) in enumerate(ordered, start=1)]
     summary = {"metadata_root_cid": root, "base_uri": f"ipfs://{root}/", "token_uri_suffix": ".json",
                "contract_uri": f"ipfs://{root}/{CONTRACT_METADATA}", "tokens": tokens}
-    write_text(drop.build_dir / "package.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+    write_if_changed(drop.build_dir / "package.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     return Packaged(folder, root, tokens, changed=not unchanged)
 
 
