@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import sys
 
 from rich.console import Console
 from rich.table import Table
 
 from dropper.status import DropStatus
 
-DEFAULT_WIDTH = 120  # when neither a terminal nor COLUMNS says how wide the output is
+DEFAULT_WIDTH = 120  # a terminal that does not say how wide it is
+PIPE_WIDTH = 400  # output to a file or a pipe: as wide as the table wants, nothing wrapped
 
 
 def terminal_width() -> int:
-    """The terminal's width in columns: COLUMNS if set, else the terminal's, else 120 (a pipe)."""
+    """The output's width in columns: COLUMNS if set, else the terminal's, else (a file or a
+    pipe, e.g. `dropper status --songs > songs.txt`) wide enough that no column wraps."""
+    if "COLUMNS" not in os.environ and not sys.stdout.isatty():
+        return PIPE_WIDTH
     return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
 
 

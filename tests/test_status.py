@@ -73,3 +73,22 @@ def test_status_songs_follows_the_terminal_width(small_drop, make_song):
         assert "1.00" in out and "1.02" in out and "0.98" in out
     wide = run_cli("status", str(small_drop), "--songs", env={"COLUMNS": "160"}, check=True).stdout
     assert 120 < max(map(len, wide.splitlines())) <= 160  # not the old fixed 120 columns
+
+
+def test_status_songs_into_a_file_wraps_no_column(small_drop, make_song):
+    import os
+    import subprocess
+    import sys
+
+    make_song("a-take-whose-name-is-longer-than-a-narrow-column-allows", folder=small_drop / "songs", seed=5,
+              temperature=1.0)
+    run_cli("ingest", str(small_drop), check=True)
+    run_cli("screen", str(small_drop), check=True)
+    env = {key: value for key, value in os.environ.items() if key != "COLUMNS"}
+    out = subprocess.run([sys.executable, "-m", "dropper", "status", str(small_drop), "--songs"],
+                         env=env, capture_output=True, text=True, check=True).stdout
+    rows = [line for line in out.splitlines() if line.startswith("│")]
+    header = next(line for line in out.splitlines() if "song" in line and "title" in line)
+    assert "distinctions" in header  # the header is on one line: no column was folded
+    names = [row.split("│")[1].strip() for row in rows if row.split("│")[1].strip()]
+    assert len(names) == len(rows)  # every table row starts with a song name: no wrapped second lines
