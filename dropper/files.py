@@ -103,14 +103,26 @@ def hash_params(value: Any) -> str:
     return hashlib.sha256(canonical_json(value).encode("utf-8")).hexdigest()
 
 
-def remove_stale_parts(folder: str | os.PathLike) -> int:
-    """Delete temporary ``.*.part`` files a killed run left in ``folder`` (recursively)."""
+STALE_PART_S = 600  # a .part file untouched this long belongs to no running writer
+
+
+def remove_stale_parts(folder: str | os.PathLike, *, older_than_s: float = STALE_PART_S) -> int:
+    """Delete temporary ``.*.part`` files a killed run left in ``folder`` (recursively).
+
+    Only files not written to for ``older_than_s`` seconds: a part that is still growing may
+    belong to another dropper run working on the same drop (its writers stream, so their
+    parts stay fresh). A killed run's parts go at the first run after that.
+    """
+    import time
+
     removed = 0
     root = Path(folder)
     if not root.exists():
         return 0
+    cutoff = time.time() - older_than_s
     for part in root.rglob(".*.part"):
         with contextlib.suppress(FileNotFoundError):
-            part.unlink()
-            removed += 1
+            if part.stat().st_mtime <= cutoff:
+                part.unlink()
+                removed += 1
     return removed

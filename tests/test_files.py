@@ -38,12 +38,17 @@ def test_atomic_files_get_ordinary_permissions(tmp_path):
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
 
 
-def test_stale_parts_are_removed(tmp_path):
+def test_stale_parts_are_removed_but_not_a_running_writers(tmp_path):
     (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / ".x.png.abc.part").write_bytes(b"half")
+    stale = tmp_path / "sub" / ".x.png.abc.part"
+    stale.write_bytes(b"half")
+    old = stale.stat().st_mtime - 3600  # a killed run's part, untouched for an hour
+    os.utime(stale, (old, old))
+    (tmp_path / "sub" / ".y.mp4.def.part").write_bytes(b"growing")  # another run is writing it now
     (tmp_path / "sub" / "x.png").write_bytes(b"whole")
     assert remove_stale_parts(tmp_path) == 1
-    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["x.png"]
+    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == [".y.mp4.def.part", "x.png"]
+    assert remove_stale_parts(tmp_path, older_than_s=0) == 1
 
 
 def test_hashes_are_canonical(tmp_path):
