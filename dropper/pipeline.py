@@ -162,7 +162,8 @@ class guarded:
         try:
             return self.work(task)
         except AudioError as exc:  # bad input: the same bytes fail the same way, so it is cached
-            return Outcome(ok=False, reason=str(exc), final=True)
+            # The report names the song already: "x.wav: corrupt audio", not "x.wav: /abs/x.wav: ...".
+            return Outcome(ok=False, reason=str(exc).removeprefix(f"{task.source}: "), final=True)
         except DropperError as exc:  # e.g. a missing or stale index: retried on the next run
             return Outcome(ok=False, reason=str(exc), final=False)
         except MemoryError:
