@@ -77,10 +77,35 @@ def _check_reachable(address: str, timeout_s: float = 5.0) -> None:
     if not host or not port.isdigit():
         return  # "auto" and other forms are Ray's to resolve
     try:
-        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s) as connection:
+            grpc = _answers_http2(connection)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
         raise NodeUnreachable(f"Ray cluster at {address!r} did not answer: {reason.lower()}") from None
+    if not grpc:  # Ray would retry this for a long while, printing gRPC errors
+        raise NodeUnreachable(f"Ray cluster at {address!r}: something listens there, but not a Ray head "
+                              "(it does not speak gRPC); check the address and port (GCS: 6379, client: 10001)")
+
+
+# HTTP/2's client preface and an empty SETTINGS frame: a gRPC server (Ray's GCS and its client
+# server both are) answers with a SETTINGS frame of its own.
+_HTTP2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+
+
+def _answers_http2(connection, timeout_s: float = 3.0) -> bool:
+    """True when the peer answers HTTP/2's preface with a SETTINGS frame (frame type 4)."""
+    connection.settimeout(timeout_s)
+    connection.sendall(_HTTP2_PREFACE)
+    header = b""
+    try:
+        while len(header) < 9:
+            chunk = connection.recv(9 - len(header))
+            if not chunk:
+                break
+            header += chunk
+    except TimeoutError:
+        pass
+    return len(header) == 9 and header[3] == 4
 
 
 def _ray_map(fn: Callable[[T], R], items: Sequence[T], address: str) -> Iterator[tuple[int, R]]:

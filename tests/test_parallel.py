@@ -67,3 +67,29 @@ def test_an_unreachable_ray_head_is_one_clear_error(small_drop):
     result = run_cli("ingest", str(small_drop), "--ray-address", f"127.0.0.2:{port}")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip() == f"error: Ray cluster at '127.0.0.2:{port}' did not answer: connection refused"
+
+
+def test_a_port_that_is_not_a_ray_head_is_one_clear_error(small_drop):
+    """A real TCP server on 127.0.0.1 that greets like SSH: refused at once, not after Ray's retries."""
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+
+    def greet():
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            with connection:
+                connection.sendall(b"SSH-2.0-not-ray\r\n")
+
+    threading.Thread(target=greet, daemon=True).start()
+    try:
+        result = run_cli("ingest", str(small_drop), "--ray-address", f"127.0.0.1:{port}")
+    finally:
+        server.close()
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1 and "not a Ray head" in result.stderr, result.stderr
