@@ -26,6 +26,7 @@ AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 _BLOCK_FRAMES = 1 << 16
 _FINE_BLOCK_FRAMES = 1 << 10  # locating a decoding error: libsndfile drops a failing block
 _MP3_TAG_SEARCH_BYTES = 1 << 12
+_UNKNOWN_FRAMES = 1 << 62  # libsndfile's frame count for a length it cannot know (SF_COUNT_MAX)
 
 
 @dataclass(frozen=True)
@@ -53,11 +54,13 @@ def verify(path: str | os.PathLike) -> AudioInfo:
     Raises :class:`AudioError` for an empty, non-audio, corrupt, truncated or zero-length
     file, or one holding NaN/inf samples. A truncated file is one that decodes to less than its
     header declares (WAV data size, FLAC STREAMINFO, an MP3's Xing/Info/VBRI frame count) or an
-    Ogg stream without its end-of-stream page; the message says where decoding stopped.
+    Ogg stream without its end-of-stream page; the message says where decoding stopped. A
+    file whose header does not record its length (FLAC from a streaming encoder) and a chained
+    or multiplexed Ogg file (libsndfile decodes only its first stream) are refused too.
     libmpg123's own warnings (it prints them on file descriptor 2) are kept out of stderr.
     """
     path = Path(path)
-    with quiet_decoder():
+    with quiet_decoder(path):
         info = _open_info(path)
         frames, error = _decode(path, _BLOCK_FRAMES)
         if error is not None:
@@ -74,9 +77,15 @@ def verify(path: str | os.PathLike) -> AudioInfo:
         raise AudioError(f"{path}: zero-length audio (the file holds no samples)")
     if declared > 0 and frames < 0.99 * declared:
         raise AudioError(f"{path}: truncated audio: {stopped}")
-    if info.format.upper() == "OGG" and _ogg_unfinished(path):
-        raise AudioError(f"{path}: truncated audio: {stopped} and the Ogg stream has no "
-                         f"end-of-stream page")
+    if info.format.upper() == "OGG":
+        unfinished, streams = _ogg_walk(path)
+        if unfinished:
+            raise AudioError(f"{path}: truncated audio: {stopped} and the Ogg stream has no "
+                             f"end-of-stream page")
+        if streams > 1:  # libsndfile decodes the first logical stream and stops
+            raise AudioError(f"{path}: {streams} Ogg streams in one file (chained or multiplexed), "
+                             f"only the first ({frames / rate:.1f} s) decodes: re-encode it as one "
+                             "stream (e.g. ffmpeg -i)")
     return AudioInfo(format=info.format.lower(), sample_rate=int(rate),
                      channels=int(info.channels), frames=frames)
 
@@ -84,7 +93,7 @@ def verify(path: str | os.PathLike) -> AudioInfo:
 def load(path: str | os.PathLike, *, sr: int | None = None, mono: bool = False) -> tuple[np.ndarray, int]:
     """Load a file as float32 ``(channels, samples)`` (or 1-D if ``mono``), resampled to ``sr``."""
     path = Path(path)
-    with quiet_decoder():
+    with quiet_decoder(path):
         _open_info(path)
         try:
             data, native_sr = sf.read(str(path), dtype="float32", always_2d=True)
@@ -138,7 +147,7 @@ def _declared_frames(path: Path, info: sf._SoundFileInfo) -> int:
     if kind == "MP3":
         return info.frames if _mp3_has_frame_count(path) else 0
     if kind == "OGG":
-        return 0  # libsndfile reads the last granule position it finds: checked by _ogg_unfinished
+        return 0  # libsndfile reads the last granule position it finds: checked by _ogg_walk
     return info.frames
 
 
@@ -163,8 +172,9 @@ def _mp3_has_frame_count(path: Path) -> bool:
     return any(tag in frame for tag in (b"Xing", b"Info", b"VBRI"))
 
 
-def _ogg_unfinished(path: Path) -> bool:
-    """True when an Ogg file ends before every logical stream in it reached its last page.
+def _ogg_walk(path: Path) -> tuple[bool, int]:
+    """Whether an Ogg file ends before every logical stream in it reached its last page, and
+    how many logical streams it holds (beginning-of-stream pages: chained links count too).
 
     Walks the page headers (constant memory). Each stream's last page carries the
     end-of-stream flag; a file cut anywhere loses it, or ends inside a page. Bytes that are not
@@ -172,6 +182,7 @@ def _ogg_unfinished(path: Path) -> bool:
     """
     size = path.stat().st_size
     unfinished: set[bytes] = set()
+    streams = 0
     with open(path, "rb") as handle:
         position = 0
         while position < size:
@@ -184,18 +195,19 @@ def _ogg_unfinished(path: Path) -> bool:
                 position = found
                 continue
             if len(header) < 27:
-                return True
+                return True, streams
             lacing = handle.read(header[26])
             end = position + 27 + header[26] + sum(lacing)
             if len(lacing) < header[26] or end > size:
-                return True  # the file ends inside this page
+                return True, streams  # the file ends inside this page
             serial = header[14:18]
+            streams += bool(header[5] & 0x02)
             if header[5] & 0x04:
                 unfinished.discard(serial)
             else:
                 unfinished.add(serial)
             position = end
-    return bool(unfinished)
+    return bool(unfinished), streams
 
 
 def _find_from(handle, needle: bytes, start: int) -> int:
@@ -213,68 +225,85 @@ def _find_from(handle, needle: bytes, start: int) -> int:
     return -1
 
 
-_quiet_lock = threading.Lock()
-_quiet_depth = 0
-_quiet_saved: tuple[int, typing.BinaryIO] | None = None  # the real fd 2 and the capture file
+_quiet_lock = threading.RLock()  # held for the whole block: one capture at a time
+_quiet_active = False
 # libmpg123's messages: "Warning: Xing stream size off by ...", "Note: ...",
 # "[src/libmpg123/layer3.c:123] error: ...".
 _DECODER_LINE = re.compile(rb"^(Warning|Note): |^\[[^\]]*(mpg123|\.c:\d+)[^\]]*\] ")
+# Containers libsndfile recognises by their first bytes; anything else may be MPEG audio.
+_NOT_MPEG_MAGIC = (b"RIFF", b"RF64", b"fLaC", b"OggS", b"FORM")
 
 
 @contextmanager
-def quiet_decoder() -> Iterator[None]:
-    """Keep libmpg123's messages off stderr while libsndfile opens and decodes files.
+def quiet_decoder(path: str | os.PathLike | None = None) -> Iterator[None]:
+    """Keep libmpg123's messages off stderr while libsndfile opens and decodes ``path``.
 
     libmpg123 writes warnings such as "Xing stream size off by more than 1%" straight to
-    file descriptor 2, past Python. Inside this block fd 2 points at a temporary file; on the
-    way out it is restored and everything captured that is not such a message (a progress bar,
-    another thread's output) is written through. Nested and concurrent uses share one capture.
+    file descriptor 2, past Python. For a file that may be MPEG audio (or with no ``path``),
+    fd 2 points at a temporary file inside this block; on the way out it is restored first and
+    then everything captured that is not such a message (a progress bar, another thread's
+    output) is written through, late but whole. WAV, FLAC and Ogg files (known by their first
+    bytes) leave fd 2 alone. One thread at a time holds the capture; nested use joins it.
     """
-    global _quiet_depth, _quiet_saved
-    with _quiet_lock:
-        if _quiet_depth == 0:
-            _quiet_saved = _redirect_fd2()
-        _quiet_depth += 1
-    try:
+    global _quiet_active
+    if path is not None and not _may_be_mpeg(Path(path)):
         yield
-    finally:
-        with _quiet_lock:
-            _quiet_depth -= 1
-            if _quiet_depth == 0 and _quiet_saved is not None:
-                _restore_fd2(*_quiet_saved)
-                _quiet_saved = None
+        return
+    with _quiet_lock:
+        if _quiet_active:
+            yield
+            return
+        with tempfile.TemporaryFile() as capture:
+            try:
+                saved = os.dup(2)
+            except OSError:  # no fd 2 at all: nothing to keep clean
+                saved = -1
+            if saved < 0:
+                yield
+                return
+            try:
+                _flush_stderr()
+                os.dup2(capture.fileno(), 2)
+                _quiet_active = True
+                yield
+            finally:
+                # fd 2 comes back even when flushing raises (a Ctrl-C inside a Python-level
+                # sys.stderr such as rich's), so nothing after this is written into the capture.
+                _quiet_active = False
+                try:
+                    _flush_stderr()
+                finally:
+                    os.dup2(saved, 2)
+                    os.close(saved)
+                _pass_on(capture)
 
 
-def _redirect_fd2() -> tuple[int, typing.BinaryIO] | None:
-    """Point fd 2 at a new temporary file; the saved fd 2 and that file, or None if it can't."""
+def _may_be_mpeg(path: Path) -> bool:
+    """False for files whose first bytes name a container libsndfile reads without libmpg123."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4) not in _NOT_MPEG_MAGIC
+    except OSError:
+        return False  # missing or unreadable: opening it fails before any decoder runs
+
+
+def _flush_stderr() -> None:
     try:
         sys.stderr.flush()
     except (OSError, ValueError, AttributeError):
         pass
-    capture = tempfile.TemporaryFile()
-    try:
-        saved = os.dup(2)
-    except OSError:  # no fd 2 at all: nothing to keep clean
-        capture.close()
-        return None
-    os.dup2(capture.fileno(), 2)
-    return saved, capture
 
 
-def _restore_fd2(saved: int, capture: typing.BinaryIO) -> None:
-    """Undo :func:`_redirect_fd2` and pass on what was captured, less libmpg123's lines."""
+def _pass_on(capture: typing.BinaryIO) -> None:
+    """Write what was captured on fd 2 to the real fd 2, less libmpg123's lines."""
+    capture.seek(0)
+    kept = b"".join(line for line in capture.read().splitlines(keepends=True)
+                    if not _DECODER_LINE.match(line))
     try:
-        sys.stderr.flush()
-    except (OSError, ValueError, AttributeError):
+        while kept:
+            kept = kept[os.write(2, kept):]
+    except OSError:  # stderr closed or a broken pipe: there is nowhere to pass it on
         pass
-    os.dup2(saved, 2)
-    os.close(saved)
-    with capture:
-        capture.seek(0)
-        kept = b"".join(line for line in capture.read().splitlines(keepends=True)
-                        if not _DECODER_LINE.match(line))
-    if kept:
-        os.write(2, kept)
 
 
 def _wav_declared_frames(path: Path, channels: int) -> int:
@@ -302,7 +331,7 @@ def _open_info(path: Path) -> sf._SoundFileInfo:
     if path.stat().st_size == 0:
         raise AudioError(f"{path}: empty file (0 bytes)")
     try:
-        return sf.info(str(path))
+        info = sf.info(str(path))
     except sf.LibsndfileError as exc:
         reason = exc.error_string.rstrip(".")
         if reason.startswith("File does not exist"):  # libsndfile's words for undecodable mp3
@@ -310,3 +339,9 @@ def _open_info(path: Path) -> sf._SoundFileInfo:
         raise AudioError(f"{path}: not a readable audio file ({reason})") from None
     except (RuntimeError, TypeError) as exc:
         raise AudioError(f"{path}: not a readable audio file ({exc})") from None
+    if info.frames >= _UNKNOWN_FRAMES:
+        # libsndfile reads such a file up to an error at its end and cannot load it whole.
+        raise AudioError(f"{path}: the header does not say how many samples the file holds "
+                         f"(a {info.format} file from a streaming encoder?): re-encode it to a file "
+                         "first (e.g. flac -f, or ffmpeg -i) so its length is recorded")
+    return info

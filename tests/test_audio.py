@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import os
 import re
+import sys
+import threading
 import tracemalloc
 
 import numpy as np
@@ -187,3 +190,151 @@ def test_mp3_behind_an_id3_tag_cut_in_half_is_truncated(tmp_path):
     (tmp_path / "cut.mp3").write_bytes(tagged[: len(tagged) // 2])
     with pytest.raises(AudioError, match=r"truncated audio: .* of the 6\.0 s the header declares"):
         audio.verify(tmp_path / "cut.mp3")
+
+
+def fd2_identity() -> tuple[int, int]:
+    status = os.fstat(2)
+    return status.st_dev, status.st_ino
+
+
+def watch_fd2(until: threading.Event, *, on_change=None) -> tuple[threading.Thread, list]:
+    """A thread noting every other file fd 2 points at until ``until`` is set."""
+    original, seen = fd2_identity(), []
+
+    def watch():
+        while not until.is_set():
+            if fd2_identity() != original:
+                seen.append(fd2_identity())
+                if on_change is not None:
+                    on_change()
+                    return
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread, seen
+
+
+def test_ctrl_c_while_an_mp3_decodes_gives_stderr_back(tmp_path, capfd):
+    path = tmp_path / "long.mp3"
+    sf.write(str(path), song(60.0), 22050)
+    original, done = fd2_identity(), threading.Event()
+    watcher, seen = watch_fd2(done, on_change=_thread.interrupt_main)
+    with pytest.raises(KeyboardInterrupt):
+        try:
+            audio.verify(path)
+        finally:
+            done.set()
+            watcher.join()
+    assert seen, "the MP3 decoded with fd 2 untouched"
+    assert fd2_identity() == original
+    os.write(2, b"after the interrupt\n")
+    assert capfd.readouterr().err == "after the interrupt\n"
+    assert audio.verify(path).duration_s == pytest.approx(60.0, abs=0.06)
+
+
+class _StderrInterruptedWhileRedirected:
+    """A Python-level sys.stderr (as rich's progress installs) whose flush meets a Ctrl-C."""
+
+    def __init__(self, original: tuple[int, int]):
+        self.original = original
+
+    def flush(self):
+        if fd2_identity() != self.original:
+            raise KeyboardInterrupt
+
+    def write(self, text):
+        return os.write(2, text.encode())
+
+
+def test_ctrl_c_while_flushing_stderr_at_the_end_still_gives_fd2_back(tmp_path, monkeypatch):
+    sf.write(str(tmp_path / "a.mp3"), song(1.0), 22050)
+    original = fd2_identity()
+    monkeypatch.setattr(sys, "stderr", _StderrInterruptedWhileRedirected(original))
+    with pytest.raises(KeyboardInterrupt):
+        audio.verify(tmp_path / "a.mp3")
+    assert fd2_identity() == original
+
+
+@pytest.mark.parametrize("fmt", ["wav", "flac", "ogg"])
+def test_formats_without_libmpg123_leave_stderr_alone(tmp_path, fmt):
+    """Only MPEG audio prints past Python: a progress bar or a crash report stays live."""
+    path = tmp_path / f"long.{fmt}"
+    with sf.SoundFile(str(path), "w", 22050, 2) as handle:  # in blocks: one big Ogg write can crash
+        for start in range(0, 22050 * 40, 22050):
+            handle.write(song(1.0))
+    done = threading.Event()
+    watcher, seen = watch_fd2(done)
+    try:
+        audio.verify(path)
+        audio.load(path)
+    finally:
+        done.set()
+        watcher.join()
+    assert seen == []
+
+
+def test_flac_that_does_not_record_its_length_is_one_honest_line(tmp_path):
+    """STREAMINFO's total samples may be 0 (a streaming encoder): not "corrupt", not a huge length."""
+    sf.write(str(tmp_path / "a.flac"), song(3.0), 22050)
+    payload = bytearray((tmp_path / "a.flac").read_bytes())
+    fields = int.from_bytes(payload[18:26], "big") & ~((1 << 36) - 1)  # rate, channels, bits, total
+    payload[18:26] = fields.to_bytes(8, "big")
+    (tmp_path / "streamed.flac").write_bytes(bytes(payload))
+    for read in (audio.verify, audio.load):
+        with pytest.raises(AudioError, match="the header does not say how many samples") as caught:
+            read(tmp_path / "streamed.flac")
+        assert "\n" not in str(caught.value) and "corrupt" not in str(caught.value)
+
+
+def _id3v1() -> bytes:
+    return b"TAG" + b"Title".ljust(30, b"\0") + b"Artist".ljust(30, b"\0") + bytes(65)
+
+
+def _cbr_mp3(path) -> bytes:
+    with sf.SoundFile(str(path), "w", 22050, 1, format="MP3", subtype="MPEG_LAYER_III",
+                      bitrate_mode="CONSTANT", compression_level=0.5) as handle:
+        handle.write(song(6.0)[:, 0])
+    return path.read_bytes()
+
+
+def _whole_file_variants(tmp_path) -> dict[str, bytes]:
+    """Whole songs in shapes real files come in, each 6.0 s long."""
+    def encoded(fmt: str) -> bytes:
+        sf.write(str(tmp_path / f"plain.{fmt}"), song(6.0), 22050)
+        return (tmp_path / f"plain.{fmt}").read_bytes()
+
+    mp3, wav, flac = encoded("mp3"), encoded("wav"), encoded("flac")
+    cbr = _cbr_mp3(tmp_path / "cbr.mp3")
+    kbit_s = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)[cbr[2] >> 4]  # MPEG-2 layer III
+    info_frame = 72 * 1000 * kbit_s // 22050 + (cbr[2] >> 1 & 1)
+    assert b"Info" in cbr[:info_frame]
+    assert cbr[info_frame: info_frame + 2] == b"\xff\xf3"
+    listed = wav + b"LIST" + (12).to_bytes(4, "little") + b"INFOISFT" + bytes(4)
+    listed = listed[:4] + (len(listed) - 8).to_bytes(4, "little") + listed[8:]
+    junk = bytes(np.random.default_rng(1).integers(0, 256, 5000, dtype=np.uint8))
+    return {
+        "id3v1.mp3": mp3 + _id3v1(),
+        "cbr.mp3": cbr,
+        "cbr-without-info-frame.mp3": cbr[info_frame:],
+        "cbr-without-info-frame-id3v1.mp3": cbr[info_frame:] + _id3v1(),
+        "junk-after.mp3": mp3 + junk,
+        "junk-after.ogg": ogg.vorbis_bytes(song(6.0), 22050) + junk,
+        "list-after-data.wav": listed,
+        "junk-after.wav": wav + junk,
+        "junk-after.flac": flac + junk,
+    }
+
+
+def test_whole_files_with_tags_chains_and_trailing_bytes_verify_at_full_length(tmp_path, capfd):
+    for name, payload in _whole_file_variants(tmp_path).items():
+        (tmp_path / name).write_bytes(payload)
+        assert audio.verify(tmp_path / name).duration_s == pytest.approx(6.0, abs=0.07), name
+    assert capfd.readouterr().err == ""
+
+
+def test_chained_ogg_is_one_line_saying_only_its_first_link_decodes(tmp_path):
+    """libsndfile stops after a chained file's first link: 3 s of a 6 s file is not the song."""
+    half = ogg.vorbis_bytes(song(3.0), 22050)
+    (tmp_path / "chained.ogg").write_bytes(half + half)
+    with pytest.raises(AudioError, match=r"2 Ogg streams in one file .* only the first \(3\.0 s\) decodes"):
+        audio.verify(tmp_path / "chained.ogg")
