@@ -9,8 +9,16 @@ A waiver covers what it waived: it records the params hash of the clearance it w
 against, that clearance's verdict and the reference (or drop) track of each of its matches.
 A later clearance (a changed index or parameters) stays waived while its matches are to those
 same tracks; a match to another track, or a failed scan of another clearance, needs a new
-waiver. Waivers recorded before dropper kept their scope (``covers`` NULL) are read as
-covering the clearance results that existed when they were recorded, and no later one.
+waiver; a failed scan is covered only by a waiver of that failed scan. Waivers recorded before
+dropper kept their scope (``covers`` NULL) are read as covering the clearance results that
+existed when they were recorded, and no later one (nor one recorded in the same second: the
+timestamps have whole seconds, and the doubt refuses).
+
+A clearance is of a song's content: a kept song whose file no longer holds the content it was
+ingested (and cleared) with is refused, as is a reference index without tracks. ``publish``
+also refuses a package (build/package.json and its token metadata) that is not the one
+``package`` would write now: other songs than the kept ones, or an originality block (verdict,
+index and params hash, waiver) that is not today's.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dropper.db import now
-from dropper.errors import ConfigError, GateRefused, MissingInput
+from dropper.errors import ConfigError, DropperError, GateRefused, MissingInput
 from dropper.workspace import Drop, Song
 
 
@@ -102,13 +110,15 @@ def uncovered(drop: Drop, waiver: Waiver, song: Song, result: dict[str, Any], ke
     if waiver.covers is None:
         row = drop.db.execute("SELECT created_at FROM results WHERE sha256 = ? AND stage = 'clear' "
                               "AND params_hash = ?", (song.sha256, key)).fetchone()
-        if row is not None and row["created_at"] <= waiver.at:
+        # Strictly earlier: a result of the waiver's own second may have been written after it.
+        if row is not None and row["created_at"] < waiver.at:
             return None
         return (f"its waiver of {waiver.at} predates this clearance and does not say what it waived: "
                 "look at the flag and waive it again")
     if result.get("verdict") == "failed":
-        return None if waiver.covers.get("params_hash") == key else \
-            "its waiver was recorded for another clearance, not this failed scan: waive it again"
+        if waiver.covers.get("params_hash") == key and waiver.covers.get("verdict") == "failed":
+            return None
+        return "its waiver was recorded for another clearance, not this failed scan: waive it again"
     covered = {(m.get("source"), m["track_id"]) for m in waiver.covers.get("matches", [])}
     new = sorted({m.get("track_name") or m["track_id"] for m in result.get("matches", [])
                   if (m.get("source"), m["track_id"]) not in covered})
@@ -135,8 +145,12 @@ def covering_waivers(drop: Drop, songs: list[Song], results: dict[str, dict[str,
     return covering, stale
 
 
-def require_clearance(drop: Drop, *, action: str) -> None:
-    """Raise GateRefused (exit 3) unless every kept song is cleared or waived, today."""
+def require_clearance(drop: Drop, *, action: str, check_package: bool | None = None) -> None:
+    """Raise GateRefused (exit 3) unless every kept song is cleared or waived, today.
+
+    With ``check_package`` (default: for ``action="publish"``) the package must also be what
+    ``package`` would write now (:func:`package_problems`): publish sends the package, not the
+    database, so a package made before a song was rejected, kept, flagged or waived is refused."""
     from dropper import reference
     from dropper.originality import stored_results
     from dropper.pipeline import params_hash
@@ -149,15 +163,23 @@ def require_clearance(drop: Drop, *, action: str) -> None:
         index = reference.open_index(drop)
     except MissingInput as exc:
         raise GateRefused(f"{action} refused: clearance is mandatory and {exc}") from None
+    if not index.tracks:
+        raise GateRefused(f"{action} refused: clearance is mandatory and the reference index "
+                          f"{reference.index_folder(drop)} holds no tracks; add the training catalog with: "
+                          "dropper reference add PATH...")
     params = clearance_params(drop, index, songs)
     key = params_hash(STAGE, VERSION, params)
     results = stored_results(drop, songs, key)
     waived, not_covered = covering_waivers(drop, songs, results, key)
     stale = None
     problems = []
+    changed = changed_files(drop, songs)
     for song in songs:
         result = results[song.sha256] or {}
         verdict = result.get("verdict")
+        if song.id in changed:
+            problems.append(f"{song.name} ({changed[song.id]})")
+            continue
         if verdict == "pass" or (verdict and song.id in waived):
             continue
         waiver_note = f"; {not_covered[song.id]}" if song.id in not_covered else ""
@@ -173,6 +195,78 @@ def require_clearance(drop: Drop, *, action: str) -> None:
         raise GateRefused(f"{action} refused: {len(problems)} kept song(s) lack a passing clearance against "
                           f"reference index {index.index_hash[:12]}: {shown}; run `dropper clear`, "
                           "or waive a song with `dropper clear --waive SONG --reason ...`")
+    if check_package is None:
+        check_package = action == "publish"
+    if check_package:
+        stale_package = package_problems(drop, songs, index.index_hash, key, waived)
+        if stale_package:
+            shown = "; ".join(stale_package[:5]) + (f"; and {len(stale_package) - 5} more"
+                                                   if len(stale_package) > 5 else "")
+            raise GateRefused(f"{action} refused: the package is not what the clearance gives today: {shown}; "
+                              f"run dropper package {drop.root} again")
+
+
+def changed_files(drop: Drop, songs: list[Song]) -> dict[int, str]:
+    """Why each song's file no longer holds the content it was ingested and cleared with, by song id."""
+    changed = {}
+    for song in songs:
+        path = drop.absolute(song.path)
+        try:
+            same = drop.content_hash(path) == song.sha256
+        except OSError:
+            changed[song.id] = f"its file {song.path} is missing"
+            continue
+        if not same:
+            changed[song.id] = (f"its file {song.path} changed since it was ingested and cleared: put the original "
+                                "back, or run dropper ingest to add the new file as a song of its own")
+    return changed
+
+
+def package_problems(drop: Drop, songs: list[Song], index_hash: str, key: str,
+                     waived: dict[int, Waiver]) -> list[str]:
+    """How build/package.json and its token metadata differ from what ``package`` would write now
+    about the songs and their clearance; empty when they agree, or when nothing is packaged (the
+    caller reads the package itself and says so)."""
+    from dropper.stages.package import read_summary
+
+    try:
+        summary = read_summary(drop)
+    except DropperError:
+        return []
+    kept = {song.sha256: song for song in songs}
+    tokens = {str(token["sha256"]): token for token in summary["tokens"]}
+    problems = [f"{name} is packaged but not kept"
+                for name in sorted(str(token["song"]) for sha, token in tokens.items() if sha not in kept)]
+    problems += [f"{song.name} is kept but not packaged" for sha, song in kept.items() if sha not in tokens]
+    folder = drop.build_dir / "metadata"
+    for sha, song in kept.items():
+        if sha not in tokens:
+            continue
+        waiver = waived.get(song.id)
+        expected = {"verdict": "waived" if waiver else "pass", "index_hash": index_hash, "params_hash": key,
+                    "waiver": waiver.to_dict() if waiver else None}
+        try:
+            document = json.loads((folder / str(tokens[sha]["metadata"])).read_text(encoding="utf-8"))
+            found = document["originality"]
+            audio_sha = document["audio"]["sha256"]
+        except (OSError, ValueError, KeyError, TypeError):
+            problems.append(f"{song.name}: its token metadata is missing or damaged")
+            continue
+        if audio_sha != sha or not isinstance(found, dict):
+            problems.append(f"{song.name}: its token metadata describes other audio")
+        elif found != expected:
+            problems.append(f"{song.name}: its token metadata {_difference(found, expected)}")
+    return problems
+
+
+def _difference(found: dict[str, Any], expected: dict[str, Any]) -> str:
+    """What a token's originality block says that today's clearance does not (the first difference)."""
+    if found.get("verdict") != expected["verdict"]:
+        return f"says {found.get('verdict')!r}, today it is {expected['verdict']!r}"
+    for field, what in (("index_hash", "reference index"), ("params_hash", "clearance parameters")):
+        if found.get(field) != expected[field]:
+            return f"was made against {what} {str(found.get(field))[:12]} (today: {expected[field][:12]})"
+    return "records another waiver than today's"
 
 
 _PARAMS = (("index_hash", "the reference index"), ("index_format", "the index format"),

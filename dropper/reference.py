@@ -132,16 +132,32 @@ def rebuild(drop: Drop, *, jobs: int | None = None, ray_address: str | None = No
     if missing:
         raise MissingInput(f"cannot rebuild the reference index: {len(missing)} track file(s) are gone, "
                            f"e.g. {missing[0]}")
+    # The catalog is what was added: a file whose content changed since would change it unseen.
+    changed = sorted(path for sha, path in paths.items() if sha256_file(path) != sha)
+    if changed:
+        raise MissingInput(f"cannot rebuild the reference index: {len(changed)} track file(s) changed since they "
+                           f"were added, e.g. {changed[0]}; put the originals back, or remove those tracks with "
+                           "dropper reference remove and add the new files")
     stale = folder.with_name(folder.name + ".old")
     shutil.rmtree(stale, ignore_errors=True)
     if folder.exists():
         os.replace(folder, stale)
+
+    def restore() -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        if stale.exists():
+            os.replace(stale, folder)
+
     try:
         report = add(drop, sorted(paths.values()), jobs=jobs, ray_address=ray_address, progress=progress)
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        os.replace(stale, folder)
+        restore()
         raise
+    failed = [song for song in report.songs if song.status == "failed"]
+    if failed:  # all or nothing: a rebuild that drops a track would shrink the catalog unseen
+        restore()
+        raise MissingInput(f"cannot rebuild the reference index: {len(failed)} track(s) failed, e.g. "
+                           f"{failed[0].name}: {failed[0].reason}; the index is left as it was")
     shutil.rmtree(stale, ignore_errors=True)
     return report
 

@@ -97,3 +97,18 @@ def test_add_says_how_many_tracks_were_added_beside_the_failures(tmp_path):
     write_tracks(catalog, ["ref-one"])
     mixed = run_cli("reference", "add", str(catalog), "--drop", str(drop))
     assert mixed.returncode == 1 and "1 other track was added" in mixed.stdout, mixed.stdout
+
+
+def test_rebuild_refuses_a_track_file_changed_since_it_was_added_and_keeps_the_index(indexed, tmp_path):
+    before = listing(indexed)
+    one = tmp_path / "catalog" / "ref-one.wav"
+    original = one.read_bytes()
+    for replacement in (b"not audio any more", (write_tracks(tmp_path / "other", ["ref-three"])[0]).read_bytes()):
+        one.write_bytes(replacement)  # damaged, then other music under the same name
+        rebuilt = run_cli("reference", "rebuild", "--drop", str(indexed))
+        assert rebuilt.returncode == 2, rebuilt.stdout + rebuilt.stderr
+        assert f"1 track file(s) changed since they were added, e.g. {one}" in rebuilt.stderr
+        assert listing(indexed) == before  # neither dropped nor replaced by the new content
+    one.write_bytes(original)
+    run_cli("reference", "rebuild", "--drop", str(indexed), check=True)
+    assert listing(indexed) == before

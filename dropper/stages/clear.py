@@ -85,6 +85,11 @@ def run(drop: Drop, *, force: bool = False, jobs: int | None = None,
         report.notes.append(f"flagged: {', '.join(flagged)} — see {drop.relative(written['html'])}; "
                             "publishing is refused until each is fixed or waived "
                             "(dropper clear --waive SONG --reason ...)")
+    from dropper.gate import changed_files
+
+    changed = changed_files(drop, songs)
+    report.notes += [f"{song.name}: {changed[song.id]}; package and publish are refused"
+                     for song in songs if song.id in changed]
     report.notes.append(f"originality report: {drop.relative(written['json'])}, {drop.relative(written['html'])}")
     return report
 
