@@ -222,6 +222,12 @@ def changed_files(drop: Drop, songs: list[Song]) -> dict[int, str]:
     return changed
 
 
+def originality_block(waiver: Waiver | None, index_hash: str, key: str) -> dict[str, Any]:
+    """A token's ``originality`` metadata: pass, or waived with the covering waiver."""
+    return {"verdict": "waived" if waiver else "pass", "index_hash": index_hash, "params_hash": key,
+            "waiver": waiver.to_dict() if waiver else None}
+
+
 def package_problems(drop: Drop, songs: list[Song], index_hash: str, key: str,
                      waived: dict[int, Waiver]) -> list[str]:
     """How build/package.json and its token metadata differ from what ``package`` would write now
@@ -242,9 +248,7 @@ def package_problems(drop: Drop, songs: list[Song], index_hash: str, key: str,
     for sha, song in kept.items():
         if sha not in tokens:
             continue
-        waiver = waived.get(song.id)
-        expected = {"verdict": "waived" if waiver else "pass", "index_hash": index_hash, "params_hash": key,
-                    "waiver": waiver.to_dict() if waiver else None}
+        expected = originality_block(waived.get(song.id), index_hash, key)
         try:
             document = json.loads((folder / str(tokens[sha]["metadata"])).read_text(encoding="utf-8"))
             found = document["originality"]

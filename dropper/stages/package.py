@@ -19,6 +19,7 @@ from dropper import schemas
 from dropper.chain.drop import CONTRACT_METADATA
 from dropper.errors import DropperError, MissingInput
 from dropper.files import read_json, write_if_changed, write_text
+from dropper.gate import originality_block
 from dropper.pipeline import SongOutcome, StageReport
 from dropper.progress import Progress
 from dropper.resources import load_json
@@ -161,8 +162,7 @@ def token_document(drop: Drop, song: Song, context: DropContext) -> tuple[Song, 
         "license": license_,
         "audio": {"uri": f"ipfs://{cached_cid(drop, drop.absolute(song.path))}", "sha256": song.sha256,
                   "mime_type": MIME.get(song.format, "audio/wav"), "duration_s": round(song.duration_s, 3)},
-        "originality": {"verdict": "waived" if waiver else "pass", "index_hash": context.index_hash,
-                        "params_hash": context.params_hash, "waiver": waiver.to_dict() if waiver else None},
+        "originality": originality_block(waiver, context.index_hash, context.params_hash),
     }
     return song, document
 
