@@ -16,7 +16,6 @@ from pathlib import Path
 from dropper import audio
 from dropper.db import now
 from dropper.errors import ConfigError, MissingInput
-from dropper.files import sha256_file
 from dropper.parallel import parallel_map
 from dropper.pipeline import Outcome, SongOutcome, StageReport, Task, compute_target, guarded
 from dropper.progress import Progress
@@ -67,7 +66,7 @@ def add(drop: Drop, paths: list[str | os.PathLike], *, jobs: int | None = None,
     report = StageReport(stage="reference")
     todo: dict[str, Task] = {}
     for path in files:
-        sha = sha256_file(path)
+        sha = drop.content_hash(path)
         if sha in known or sha in todo:
             report.songs.append(SongOutcome(path.name, sha, "skipped"))
             continue
@@ -133,7 +132,7 @@ def rebuild(drop: Drop, *, jobs: int | None = None, ray_address: str | None = No
         raise MissingInput(f"cannot rebuild the reference index: {len(missing)} track file(s) are gone, "
                            f"e.g. {missing[0]}")
     # The catalog is what was added: a file whose content changed since would change it unseen.
-    changed = sorted(path for sha, path in paths.items() if sha256_file(path) != sha)
+    changed = sorted(path for sha, path in paths.items() if drop.content_hash(path) != sha)
     if changed:
         raise MissingInput(f"cannot rebuild the reference index: {len(changed)} track file(s) changed since they "
                            f"were added, e.g. {changed[0]}; put the originals back, or remove those tracks with "
