@@ -477,6 +477,7 @@ def clear(drop_dir: str, force: bool, jobs: int | None, ray_address: str | None,
                 if gate.current_result(drop, song)[1] is None:  # a waiver names the matches it waives
                     stage.run(drop, force=force, jobs=jobs, ray_address=ray_address,
                               progress=Progress.for_terminal(json_output=as_json))
+                    force = False  # scanned just now: the run below only writes the report
                 gate.waive(drop, song, reason=reason or "",
                            author=author or os.environ.get("DROPPER_AUTHOR") or getpass.getuser())
                 click.echo(f"{song.name}: waiver recorded", err=True)
