@@ -87,10 +87,10 @@ def download_with_nltk(target: Path) -> str | None:
     messages = io.StringIO()
     # The downloader prints its errors even when quiet, to the stderr it saw when it was imported
     # (print_error_to's default): they are caught here and said once, in the caller's one line.
-    options = {"print_error_to": messages} if "print_error_to" in _parameters(nltk.download) else {}
     try:
         with contextlib.redirect_stdout(messages), contextlib.redirect_stderr(messages):
-            done = nltk.download("wordnet", download_dir=str(target), quiet=True, raise_on_error=False, **options)
+            done = nltk.download("wordnet", download_dir=str(target), quiet=True, raise_on_error=False,
+                                 print_error_to=messages)
     except Exception:  # noqa: BLE001 - the downloader raises many kinds of network errors; all mean "fall back"
         done = False
     finally:
@@ -99,15 +99,6 @@ def download_with_nltk(target: Path) -> str | None:
         return None
     said = " ".join(line.replace("[nltk_data]", "").strip() for line in messages.getvalue().splitlines())
     return " ".join(said.split()) or "no answer"
-
-
-def _parameters(function) -> set[str]:
-    import inspect
-
-    try:
-        return set(inspect.signature(function).parameters)
-    except (TypeError, ValueError):
-        return set()
 
 
 def build_from_debian(corpus: Path) -> None:
