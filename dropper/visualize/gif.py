@@ -199,7 +199,8 @@ def write_gif(path: Path, frames: list[np.ndarray], palette: np.ndarray, *, widt
     colours = np.zeros((_table_size(transparent + 1), 3), np.uint8)
     colours[:transparent] = palette
     code_size = max(2, int(np.log2(colours.shape[0])))
-    near = lzw.near_colours(colours, lossy_levels, transparent)
+    # Lossless (the default): no neighbour table, and the coder leaves the pixels as they are.
+    near = lzw.near_colours(colours, lossy_levels, transparent) if lossy_levels > 0 else None
     delays = frame_delays_cs(len(frames), fps)
     chunks = [b"GIF89a", struct.pack("<HHBBB", width, height, 0xF0 | (code_size - 1), 0, 0), colours.tobytes(),
               b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00"]  # loop forever
@@ -212,9 +213,10 @@ def write_gif(path: Path, frames: list[np.ndarray], palette: np.ndarray, *, widt
         top, bottom, left, right = _redrawn_box(image, transparent if number else -1)
         pixels = np.ascontiguousarray(image[top:bottom, left:right]).ravel()
         data = lzw.encode(pixels, code_size, near)
-        image[top:bottom, left:right] = pixels.reshape(bottom - top, right - left)  # what the viewer gets
-        redrawn = frame != transparent
-        shown[redrawn] = frame[redrawn]
+        if near is not None:  # the lossy coder may have swapped pixels: record what the viewer gets
+            image[top:bottom, left:right] = pixels.reshape(bottom - top, right - left)
+            redrawn = frame != transparent
+            shown[redrawn] = frame[redrawn]
         # Graphic control: draw over the previous frame (disposal 1), with the transparent entry.
         chunks.append(struct.pack("<BBBBHBB", 0x21, 0xF9, 4, (1 << 2) | 1, delays[number], transparent, 0))
         chunks.append(struct.pack("<BHHHHB", 0x2C, left, top, right - left, bottom - top, 0))
