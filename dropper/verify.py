@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from dropper import ipfs
+from dropper.ipfs.balanced import DagLink
 from dropper.workspace import Drop
 
 ROLES = {"image": "gif", "animation_url": "video", "poster": "poster"}
@@ -43,6 +45,7 @@ def run(drop: Drop) -> VerifyReport:
     if ipfs.tree_cid(folder) != summary["metadata_root_cid"]:
         report.mismatches.append(f"build/metadata: its CID is not the base URI's {summary['metadata_root_cid']}")
     songs = {song.sha256: song for song in drop.songs("all")}
+    hashed = HashedThisRun()
     for token in summary["tokens"]:
         try:
             document = json.loads((folder / token["metadata"]).read_text(encoding="utf-8"))
@@ -58,16 +61,31 @@ def run(drop: Drop) -> VerifyReport:
                           *((key, files.get(role)) for key, role in ROLES.items())]:
             recorded = uris[key]
             report.checked += 1
-            problem = _check(path, recorded)
+            problem = _check(path, recorded, hashed)
             if problem:
                 report.mismatches.append(f"token {token['token_id']} ({token['title']}): {key}: {problem}")
     if report.ok:
-        _check_manifest(drop, report)
+        _check_manifest(drop, report, hashed)
     return report
 
 
-def _check_manifest(drop: Drop, report: VerifyReport) -> None:
-    """Compare the CIDs manifest.json records with the tree as it is now (hashed afresh)."""
+class HashedThisRun:
+    """A FileCache of the CIDs this run computed from the bytes (nothing from dropper.db), so
+    the tree's media files are not hashed a second time for the manifest."""
+
+    def __init__(self) -> None:
+        self.links: dict[Path, DagLink] = {}
+
+    def lookup(self, path: Path) -> DagLink | None:
+        return self.links.get(Path(path).resolve())
+
+    def store(self, path: Path, link: DagLink) -> None:
+        self.links[Path(path).resolve()] = link
+
+
+def _check_manifest(drop: Drop, report: VerifyReport, hashed: HashedThisRun) -> None:
+    """Compare the CIDs manifest.json records with the tree as it is now (hashed afresh, reusing
+    what this run hashed already)."""
     from dropper.ipfs.export import export_tree
     from dropper.manifest import MANIFEST
 
@@ -81,7 +99,7 @@ def _check_manifest(drop: Drop, report: VerifyReport) -> None:
         report.checked += 1
         report.mismatches.append(f"{MANIFEST}: unreadable ({type(exc).__name__}); run dropper manifest again")
         return
-    now = export_tree(drop, fresh=True).to_dict()
+    now = export_tree(drop, fresh=True, cache=hashed).to_dict()
     for key, cid in sorted(recorded.items()):
         report.checked += 1
         if now.get(key) != cid:
@@ -95,8 +113,8 @@ def _files_of(drop: Drop, song) -> dict[str, Any]:
     return {role: drop.absolute(path) for role, path in (rendered or {}).get("files", {}).items()}
 
 
-def _check(path, recorded: str) -> str | None:
+def _check(path, recorded: str, hashed: HashedThisRun) -> str | None:
     if path is None or not path.exists():
         return f"file missing (recorded {recorded})"
-    actual = f"ipfs://{ipfs.file_cid(path)}"
+    actual = f"ipfs://{ipfs.file_cid(path, cache=hashed)}"
     return None if actual == recorded else f"{path.name} hashes to {actual}, metadata says {recorded}"

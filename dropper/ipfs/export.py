@@ -19,7 +19,7 @@ from dropper.files import read_json
 from dropper.ipfs.car import car_is_whole, read_car_roots, stream_car
 from dropper.ipfs.errors import CarError, StaleFiles
 from dropper.ipfs.filecache import DropFileCache
-from dropper.ipfs.importer import ImportResult, Layout, import_layout
+from dropper.ipfs.importer import FileCache, ImportResult, Layout, import_layout
 from dropper.progress import Progress
 from dropper.workspace import Drop
 
@@ -68,7 +68,7 @@ class DropCar(NamedTuple):
     root_cid: str
 
 
-def export_tree(drop: Drop, *, fresh: bool = False) -> Export:
+def export_tree(drop: Drop, *, fresh: bool = False, cache: FileCache | None = None) -> Export:
     """The drop's publication tree and its CIDs, without writing anything but the CID cache.
 
     Parameters
@@ -76,6 +76,9 @@ def export_tree(drop: Drop, *, fresh: bool = False) -> Export:
     fresh
         Hash every byte again instead of reusing the CIDs cached in dropper.db (what
         ``dropper pin`` does before pinning).
+    cache
+        With ``fresh``: CIDs this caller computed from the bytes just now, reused instead of
+        hashing those files a second time (what ``dropper verify`` does).
 
     Raises
     ------
@@ -84,7 +87,7 @@ def export_tree(drop: Drop, *, fresh: bool = False) -> Export:
     StaleFiles
         A file no longer has the CID its token metadata (or build/package.json) records.
     """
-    return _export(drop, fresh=fresh)[0]
+    return _export(drop, fresh=fresh, cache=cache)[0]
 
 
 def write_drop_car(drop: Drop, out: str | Path | None = None, *,
@@ -150,10 +153,11 @@ def package_summary(drop: Drop) -> dict[str, Any]:
     return read_summary(drop)
 
 
-def _export(drop: Drop, *, fresh: bool) -> tuple[Export, ImportResult, Layout, list[MediaFile]]:
+def _export(drop: Drop, *, fresh: bool,
+            cache: FileCache | None = None) -> tuple[Export, ImportResult, Layout, list[MediaFile]]:
     layout, media = drop_layout(drop)
     with _one_transaction(drop):  # one commit for all the CIDs learnt, not one per file
-        result = import_layout(layout, cache=None if fresh else DropFileCache(drop))
+        result = import_layout(layout, cache=cache if fresh else DropFileCache(drop))
     _check(drop, result, media)
     entries = result.entries
     files = [entry for entry in entries.values() if entry.kind == "file"]
