@@ -78,12 +78,11 @@ def stored_results(drop: Drop, songs: list[Song], key: str) -> dict[str, dict[st
     return results
 
 
-def write(drop: Drop, index, songs: list[Song], key: str, params: dict[str, Any]) -> dict[str, Path]:
-    """Write reports/originality.json and .html (with excerpts) for the current clearance."""
-    from dropper.gate import covering_waivers
-
-    results = stored_results(drop, songs, key)
-    document = build(drop, index, songs, results, params, key, covering_waivers(drop, songs, results, key)[0])
+def write(drop: Drop, index, songs: list[Song], key: str, params: dict[str, Any],
+          results: dict[str, dict[str, Any] | None], waived: dict[int, Any]) -> dict[str, Path]:
+    """Write reports/originality.json and .html (with excerpts) for the current clearance:
+    ``results`` as :func:`stored_results` gives them, ``waived`` the covering waivers."""
+    document = build(drop, index, songs, results, params, key, waived)
     validate(document)
     paths = {"json": drop.reports_dir / "originality.json", "html": drop.reports_dir / "originality.html"}
     write_if_changed(paths["json"], to_text(document))

@@ -72,11 +72,11 @@ def run(drop: Drop, *, force: bool = False, jobs: int | None = None,
     report = run_stage(drop, stage=STAGE, version=VERSION, params=params, tasks=tasks, work=clear_song,
                        force=force, jobs=jobs, ray_address=ray_address, progress=progress)
     report.notes += notes
-    written = originality.write(drop, index, songs, report.params_hash, params)
     from dropper.gate import covering_waivers
 
-    waived, stale = covering_waivers(drop, songs, originality.stored_results(drop, songs, report.params_hash),
-                                     report.params_hash)
+    results = originality.stored_results(drop, songs, report.params_hash)
+    waived, stale = covering_waivers(drop, songs, results, report.params_hash)
+    written = originality.write(drop, index, songs, report.params_hash, params, results, waived)
     ids = {song.sha256: song.id for song in songs}
     flagged = [song.name + (f" ({stale[ids.get(song.sha256)]})" if ids.get(song.sha256) in stale else "")
                for song in report.songs
