@@ -65,19 +65,20 @@ class PinningService:
 
     def find(self, cid: str) -> PinStatus | None:
         """The newest pin request for ``cid`` in any status, or None."""
-        body = self._call("GET", "/pins", params={"cid": cid, "status": ",".join(STATUSES), "limit": 1})
-        results = body.get("results")
-        if not isinstance(results, list):
-            raise DropperError(f"GET {self.url}/pins: the answer has no list of results; is pinning.url "
-                               "the service's Pinning Service API endpoint?")
+        results = self._listing({"cid": cid, "status": ",".join(STATUSES), "limit": 1})
         return PinStatus.from_json(results[0], where=f"GET {self.url}/pins") if results else None
 
     def check_access(self) -> None:
         """One cheap listing: the service answers, speaks the API and takes the token."""
-        body = self._call("GET", "/pins", params={"limit": 1})
-        if not isinstance(body.get("results"), list):
+        self._listing({"limit": 1})
+
+    def _listing(self, params: dict[str, Any]) -> list[Any]:
+        """``GET /pins``'s results; an answer without a list of them is not this API."""
+        results = self._call("GET", "/pins", params=params).get("results")
+        if not isinstance(results, list):
             raise DropperError(f"GET {self.url}/pins: the answer has no list of results; is pinning.url "
                                "the service's Pinning Service API endpoint?")
+        return results
 
     def get(self, request_id: str) -> PinStatus | None:
         """The request ``request_id``, or None when the service no longer has it."""
